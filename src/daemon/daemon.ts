@@ -1,0 +1,81 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { ApiServer } from '../api/server.js';
+import { Router } from '../api/router.js';
+import { systemRoutes } from '../api/routes/system.js';
+import { imageRoutes } from '../api/routes/images.js';
+import { containerRoutes } from '../api/routes/containers.js';
+import { EventBus } from '../engine/events.js';
+import { ImageService } from '../engine/images/image-service.js';
+import { ContainerService } from '../engine/containers/container-service.js';
+import { SystemService, detectCgroupVersion } from '../engine/system/system-service.js';
+import { ConmonRuncRuntime } from '../drivers/runtime/conmon-runc.js';
+import { OverlayRootfs } from '../drivers/storage/overlay-rootfs.js';
+import { InvalidParameterError } from '../lib/errors.js';
+import { log } from '../lib/log.js';
+import type { DaemonOptions } from './options.js';
+
+export interface RunningDaemon {
+  server: ApiServer;
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every service once and wires them; nothing registers itself. */
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  await fsp.mkdir(o.dataRoot, { recursive: true, mode: 0o711 });
+  await fsp.mkdir(o.execRoot, { recursive: true, mode: 0o700 });
+  const cgroupVersion = await detectCgroupVersion();
+  const events = new EventBus();
+
+  const runtimes = { runc: { path: 'runc' }, ...o.runtimes };
+  if (!(o.defaultRuntime in runtimes)) {
+    throw new InvalidParameterError(`default runtime ${o.defaultRuntime} is not a configured runtime`);
+  }
+  const runtime = new ConmonRuncRuntime({ execRoot: o.execRoot, runtimes, defaultRuntime: o.defaultRuntime, cgroupVersion });
+  const images = new ImageService(path.join(o.dataRoot, 'image'), events);
+  await images.init();
+  const containers = new ContainerService({
+    root: path.join(o.dataRoot, 'containers'),
+    runtime,
+    rootfs: new OverlayRootfs(),
+    images,
+    events,
+  });
+  images.setUsage(containers);
+  const system = new SystemService(
+    { dataRoot: o.dataRoot, execRoot: o.execRoot, defaultRuntime: o.defaultRuntime, runtimes, cgroupVersion },
+    { containers: () => containers.counts(), images: () => images.count() },
+  );
+  await system.init();
+  await containers.init();
+
+  const router = new Router();
+  systemRoutes(router, system);
+  imageRoutes(router, images);
+  containerRoutes(router, containers);
+
+  const server = new ApiServer(router, () => ({
+    'Api-Version': system.version().ApiVersion as string,
+    'Docker-Experimental': 'false',
+    'Ostype': 'linux',
+    'Builder-Version': '1',
+    'Server': `berth/${system.version().Version as string} (linux)`,
+  }));
+  for (const host of o.hosts) {
+    if (!host.startsWith('unix://')) throw new InvalidParameterError(`unsupported host ${host}: only unix:// sockets for now`);
+    const sock = host.slice('unix://'.length);
+    await server.listenUnix(sock);
+    log.info('API listen on ' + sock);
+  }
+  if (o.pidfile) await fsp.writeFile(o.pidfile, `${process.pid}\n`);
+  log.info('berthd has completed initialization', { dataRoot: o.dataRoot, execRoot: o.execRoot });
+
+  return {
+    server,
+    async stop() {
+      await server.close();
+      await containers.shutdown();
+      if (o.pidfile) await fsp.rm(o.pidfile, { force: true });
+    },
+  };
+}

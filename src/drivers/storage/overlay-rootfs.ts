@@ -1,0 +1,2 @@
+// PLACEHOLDER: being written (overlay rootfs).
+export class OverlayRootfs {}

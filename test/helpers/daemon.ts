@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout's root (dist/test/helpers → ../../..). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const berthdBin = path.join(repoRoot, 'bin/berthd');
+export const berthBin = path.join(repoRoot, 'bin/berth');
+
+export interface TestDaemon {
+  name: string;
+  dir: string;
+  socket: string;
+  dataRoot: string;
+  execRoot: string;
+  host: string;
+  proc: ChildProcess;
+  /** Everything berthd wrote to stderr so far. */
+  log(): string;
+  /** A raw API call: returns status, headers and body text. */
+  api(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; json: any }>;
+  /** SIGTERM and wait; containers keep running. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill9(): Promise<void>;
+  /** Starts berthd again on the same roots. */
+  restart(): Promise<void>;
+  /** Removes every container (rm -f) and stops the daemon and its temp dirs. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Starts a real berthd with a temporary data root, exec root and socket named after the
+ * test. Integration tests run as root with real runc, conmon and overlayfs.
+ */
+export async function startTestDaemon(name: string, extraArgs: string[] = []): Promise<TestDaemon> {
+  const safe = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 20);
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `berth-${safe}-`));
+  const dataRoot = path.join(dir, 'data');
+  const execRoot = path.join(dir, 'run');
+  const socket = path.join(dir, 'berth.sock');
+  let proc!: ChildProcess;
+  let stderr = '';
+  const launch = async (): Promise<void> => {
+    proc = spawn(
+      berthdBin,
+      ['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', process.env.BERTH_TEST_LOG ?? 'info', ...extraArgs],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    proc.stderr!.on('data', (d) => {
+      stderr += d.toString();
+      if (process.env.BERTH_TEST_VERBOSE) process.stderr.write(d);
+    });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`berthd exited with ${proc.exitCode}:\n${stderr}`);
+      try {
+        const r = await call(socket, 'GET', '/_ping');
+        if (r.status === 200) return;
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`berthd did not come up:\n${stderr}`);
+  };
+  await launch();
+  const waitExit = (): Promise<void> =>
+    new Promise((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  const d: TestDaemon = {
+    name,
+    dir,
+    socket,
+    dataRoot,
+    execRoot,
+    host: `unix://${socket}`,
+    get proc() {
+      return proc;
+    },
+    log: () => stderr,
+    api: (method, p, body, headers) => call(socket, method, p, body, headers),
+    async stop() {
+      proc.kill('SIGTERM');
+      await waitExit();
+    },
+    async kill9() {
+      proc.kill('SIGKILL');
+      await waitExit();
+    },
+    restart: launch,
+    async cleanup() {
+      try {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          const list = await call(socket, 'GET', '/containers/json?all=1');
+          for (const c of (list.json ?? []) as { Id: string }[]) {
+            await call(socket, 'DELETE', `/containers/${c.Id}?force=1&v=1`);
+          }
+          await d.stop();
+        }
+      } finally {
+        await sweepMounts(dir);
+        await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    },
+  };
+  return d;
+}
+
+/** Unmounts anything a failed test left mounted below its temp dir (deepest first). */
+async function sweepMounts(dir: string): Promise<void> {
+  const mounts = (await fsp.readFile('/proc/self/mounts', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[1])
+    .filter((m) => m && m.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    await new Promise((r) => spawn('umount', ['-l', m]).on('exit', r));
+  }
+}
+
+export function call(
+  socket: string,
+  method: string,
+  p: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; json: any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const req = http.request(
+      {
+        socketPath: socket,
+        method,
+        path: p,
+        headers: { ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: any;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+/** Runs a command and collects its output (for the berth and docker CLIs in tests). */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) p.stdin.end(opts.input);
+    else p.stdin.end();
+  });
+}
