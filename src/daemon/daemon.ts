@@ -40,6 +40,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     rootfs: new OverlayRootfs(),
     images,
     events,
+    defaultRuntime: o.defaultRuntime,
   });
   images.setUsage(containers);
   const system = new SystemService(
@@ -52,7 +53,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const router = new Router();
   systemRoutes(router, system);
   imageRoutes(router, images);
-  containerRoutes(router, containers);
+  containerRoutes(router, containers, images);
 
   const server = new ApiServer(router, () => ({
     'Api-Version': system.version().ApiVersion as string,

@@ -41,6 +41,8 @@ export interface ImageHandle {
   architecture: string;
   /** Absolute paths of the unpacked layer snapshots, bottom layer first. */
   layerDirs: string[];
+  /** Short symlinks to the same dirs (bottom first), to keep overlay mount options under the kernel's limit. */
+  shortLayerDirs?: string[];
 }
 
 /** Lets the image store ask which containers use an image (rmi refuses those unless forced). */

@@ -1,0 +1,194 @@
+import { promises as fsp, watch } from 'node:fs';
+import { InvalidParameterError, isErrno } from '../../lib/errors.js';
+
+/** One record of conmon's k8s-file log: `TIMESTAMP stdout|stderr P|F content`. */
+export interface LogRecord {
+  /** Nanoseconds since the epoch. */
+  timeNs: bigint;
+  /** RFC3339Nano in UTC, as Docker prints timestamps. */
+  time: string;
+  stream: 1 | 2;
+  partial: boolean;
+  content: Buffer;
+}
+
+/** Parses one log line (without its trailing newline); undefined for a line that is not a record. */
+export function parseLogLine(line: Buffer): LogRecord | undefined {
+  const s1 = line.indexOf(0x20);
+  const s2 = s1 < 0 ? -1 : line.indexOf(0x20, s1 + 1);
+  const s3 = s2 < 0 ? -1 : line.indexOf(0x20, s2 + 1);
+  if (s3 < 0 && s2 < 0) return undefined;
+  const ts = line.subarray(0, s1).toString();
+  const stream = line.subarray(s1 + 1, s2).toString();
+  const flag = s3 < 0 ? line.subarray(s2 + 1).toString() : line.subarray(s2 + 1, s3).toString();
+  const content = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
+  const t = parseTimestamp(ts);
+  if (t === undefined || (stream !== 'stdout' && stream !== 'stderr')) return undefined;
+  return { timeNs: t.ns, time: t.utc, stream: stream === 'stderr' ? 2 : 1, partial: flag === 'P', content };
+}
+
+/** "2024-05-01T12:00:00.123456789+02:00" → ns since epoch and the UTC RFC3339Nano form. */
+export function parseTimestamp(ts: string): { ns: bigint; utc: string } | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
+  if (!m) return undefined;
+  const ms = Date.parse(m[1] + (m[3] === 'Z' ? 'Z' : m[3]));
+  if (Number.isNaN(ms)) return undefined;
+  const frac = (m[2] ?? '').padEnd(9, '0');
+  const ns = BigInt(ms) * 1_000_000n + BigInt(frac);
+  const utc = new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
+  return { ns, utc };
+}
+
+/** Docker's `since`/`until`: unix seconds with optional fraction, or an RFC3339 date, or a duration ago ("10m"). */
+export function parseTimeParam(v: string | null, now = Date.now()): bigint | undefined {
+  if (v === null || v === '' || v === '0') return undefined;
+  let m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
+  if (m) {
+    const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+    return BigInt(Math.round(now - Number(m[1]) * mult[m[2]])) * 1_000_000n;
+  }
+  const ts = parseTimestamp(v.includes('T') ? (/[Zz]|[+-]\d\d:\d\d$/.test(v) ? v : v + 'Z') : v + 'T00:00:00Z');
+  if (ts) return ts.ns;
+  throw new InvalidParameterError(`invalid time value: ${v}`);
+}
+
+export interface LogOptions {
+  stdout: boolean;
+  stderr: boolean;
+  since?: bigint;
+  until?: bigint;
+  timestamps: boolean;
+  /** Number of last lines, or undefined for all. */
+  tail?: number;
+  follow: boolean;
+}
+
+/** A whole message: P records joined up to their F record. */
+interface Message {
+  timeNs: bigint;
+  time: string;
+  stream: 1 | 2;
+  data: Buffer;
+}
+
+/** Splits log bytes into messages; keeps unfinished bytes and partial records for the next call. */
+export class LogDecoder {
+  private rest = Buffer.alloc(0);
+  private pending: { 1: Buffer[]; 2: Buffer[] } = { 1: [], 2: [] };
+
+  push(chunk: Buffer): Message[] {
+    const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const out: Message[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, start);
+      if (nl < 0) break;
+      const rec = parseLogLine(buf.subarray(start, nl));
+      start = nl + 1;
+      if (!rec) continue;
+      const parts = this.pending[rec.stream];
+      parts.push(rec.content);
+      if (rec.partial) continue;
+      parts.push(Buffer.from('\n'));
+      out.push({ timeNs: rec.timeNs, time: rec.time, stream: rec.stream, data: Buffer.concat(parts) });
+      this.pending[rec.stream] = [];
+    }
+    this.rest = Buffer.from(buf.subarray(start));
+    return out;
+  }
+
+  /** Partial output at the end of the log (a prompt without newline) once the writer is gone. */
+  flushPartial(): Message[] {
+    const out: Message[] = [];
+    for (const s of [1, 2] as const) {
+      if (this.pending[s].length) {
+        const now = BigInt(Date.now()) * 1_000_000n;
+        out.push({ timeNs: now, time: new Date().toISOString(), stream: s, data: Buffer.concat(this.pending[s]) });
+        this.pending[s] = [];
+      }
+    }
+    return out;
+  }
+}
+
+function keep(m: Message, o: LogOptions): boolean {
+  if (m.stream === 1 && !o.stdout) return false;
+  if (m.stream === 2 && !o.stderr) return false;
+  if (o.since !== undefined && m.timeNs < o.since) return false;
+  if (o.until !== undefined && m.timeNs > o.until) return false;
+  return true;
+}
+
+function render(m: Message, o: LogOptions): Buffer {
+  return o.timestamps ? Buffer.concat([Buffer.from(m.time + ' '), m.data]) : m.data;
+}
+
+/**
+ * Streams a container's log to `emit`. With follow, keeps reading as the file grows until
+ * `stopped` resolves (the container exited) or `cancelled` does (the client went away).
+ */
+export async function streamLogs(
+  file: string,
+  o: LogOptions,
+  emit: (stream: 1 | 2, data: Buffer) => void,
+  stopped: Promise<void>,
+  cancelled: Promise<void>,
+): Promise<void> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    if (!o.follow) return;
+    await fsp.writeFile(file, '', { flag: 'a' });
+    fh = await fsp.open(file, 'r');
+  }
+  try {
+    const dec = new LogDecoder();
+    let pos = 0;
+    const readMore = async (): Promise<Message[]> => {
+      const out: Message[] = [];
+      const buf = Buffer.alloc(1 << 16);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        out.push(...dec.push(buf.subarray(0, bytesRead)));
+      }
+      return out;
+    };
+    let first = (await readMore()).filter((m) => keep(m, o));
+    if (o.tail !== undefined && o.tail >= 0) first = o.tail === 0 ? [] : first.slice(-o.tail);
+    for (const m of first) emit(m.stream, render(m, o));
+    if (!o.follow) return;
+
+    let done = false;
+    let wake: (() => void) | undefined;
+    const watcher = watch(file, () => wake?.());
+    void stopped.then(() => {
+      done = true;
+      wake?.();
+    });
+    void cancelled.then(() => {
+      done = true;
+      wake?.();
+    });
+    try {
+      while (!done) {
+        await new Promise<void>((r) => {
+          wake = r;
+          // Belt and braces: fs.watch can miss a write; poll now and then.
+          setTimeout(r, 250);
+        });
+        for (const m of await readMore()) if (keep(m, o)) emit(m.stream, render(m, o));
+      }
+      for (const m of [...(await readMore()), ...dec.flushPartial()]) if (keep(m, o)) emit(m.stream, render(m, o));
+    } finally {
+      watcher.close();
+    }
+  } finally {
+    await fh.close();
+  }
+}
