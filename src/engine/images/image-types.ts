@@ -41,8 +41,41 @@ export interface ImageHandle {
   architecture: string;
   /** Absolute paths of the unpacked layer snapshots, bottom layer first. */
   layerDirs: string[];
-  /** Short symlinks to the same dirs (bottom first), to keep overlay mount options under the kernel's limit. */
+  /**
+   * The same layers as short symlinks (`<image root>/l/<26 chars>` → the layer's diff dir),
+   * bottom layer first. Use these in overlay's `lowerdir=` (leftmost on top, so reversed):
+   * the kernel keeps only ~4 KB of mount options and full paths overflow it for deep
+   * images; overlay resolves the links when mounting. The image store always sets it.
+   */
   shortLayerDirs?: string[];
+}
+
+/** One entry of an image config's `history`. */
+export interface ImageHistoryEntry {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** The image config blob (OCI image config / Docker image JSON); its sha256 is the image ID. */
+export interface ImageConfigBlob {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  'os.version'?: string;
+  created?: string;
+  author?: string;
+  comment?: string;
+  docker_version?: string;
+  container?: string;
+  config?: ImageRuntimeConfig;
+  container_config?: ImageRuntimeConfig;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: ImageHistoryEntry[];
+  /** Local parent image ID (images built or committed here). */
+  parent?: string;
 }
 
 /** Lets the image store ask which containers use an image (rmi refuses those unless forced). */
