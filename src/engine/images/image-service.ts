@@ -312,11 +312,12 @@ export class ImageService {
     });
   }
 
-  private async setReference(img: StoredImage, ref: NamedRef): Promise<string | undefined> {
+  /** Points `ref` at the image; returns the image it pointed at before. Load sets tags without a tag event, as dockerd. */
+  private async setReference(img: StoredImage, ref: NamedRef, event = true): Promise<string | undefined> {
     const old = await this.refs.set(ref, img.id);
     img.record = { ...img.record, lastTagTime: new Date().toISOString() };
     await this.saveRecord(img.record);
-    this.publish('tag', img, familiarString(ref));
+    if (event) this.publish('tag', img, familiarString(ref));
     return old;
   }
 
@@ -551,7 +552,7 @@ export class ImageService {
     await this.lock.run(async () => {
       const stored = await this.storeImage(img.id, img.configBytes, img.config, undefined);
       for (const ref of img.refs) {
-        const old = await this.setReference(stored, ref);
+        const old = await this.setReference(stored, ref, false);
         if (old && this.images.has(old)) {
           say(`The image ${familiarString(ref)} already exists, renaming the old one with ID ${old} to empty string\n`);
         }
