@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Crash-consistent file replacement: write a temp file in the same directory, fsync it,
- * rename it over the target, fsync the directory. A kill -9 at any moment leaves either
- * the old or the new content, never a torn one.
+ * rename it over the target (and with `durable`, fsync the directory). A kill -9 or a crash
+ * at any moment leaves either the old or the new content, never a torn one.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, durable = false): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fsp.open(tmp, 'w', mode);
@@ -23,7 +23,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     await fsp.rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  // The rename is atomic either way; the directory fsync only makes it survive power loss.
+  if (durable) await fsyncDir(dir);
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

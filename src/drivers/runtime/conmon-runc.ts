@@ -106,6 +106,8 @@ export class ConmonRuncRuntime implements ContainerRuntime {
       '--exit-dir', this.exitDir,
       '--socket-dir-path', this.socketDir,
       '--log-level', 'error',
+      // conmon would sync() every filesystem on exit: slow, and the log needs no such promise.
+      '--no-sync-log',
       `--runtime-arg=--root=${r.root}`,
       ...r.args.map((a) => `--runtime-arg=${a}`),
     ];
@@ -136,9 +138,11 @@ export class ConmonRuncRuntime implements ContainerRuntime {
 
   async delete(id: string, runtime: string): Promise<void> {
     const r = this.runtime(runtime);
-    const res = await runCommand(r.bin, ['--root', r.root, ...r.args, 'delete', '--force', id]);
-    if (res.code !== 0 && !/does not exist|not exist/.test(res.stderr)) {
-      throw new SystemError(`runc delete ${id}: ${res.stderr.trim()}`);
+    if (!(path.basename(r.bin) === 'runc' && (await deleteStoppedRuncState(path.join(r.root, id))))) {
+      const res = await runCommand(r.bin, ['--root', r.root, ...r.args, 'delete', '--force', id]);
+      if (res.code !== 0 && !/does not exist|not exist/.test(res.stderr)) {
+        throw new SystemError(`runc delete ${id}: ${res.stderr.trim()}`);
+      }
     }
     await Promise.all([
       fsp.rm(this.bundle(id), { recursive: true, force: true }),
@@ -266,6 +270,44 @@ export class ConmonRuncRuntime implements ContainerRuntime {
     } finally {
       await fh.close();
     }
+  }
+}
+
+/**
+ * What `runc delete` does for a container whose processes are all gone — remove its
+ * cgroups and its state dir — without the cost of starting runc (~15 ms here). Returns
+ * false when runc itself must do it (processes left, or a state this does not know).
+ */
+async function deleteStoppedRuncState(stateDir: string): Promise<boolean> {
+  let state: { init_process_pid?: number; init_process_start?: number; cgroup_paths?: Record<string, string> };
+  try {
+    state = JSON.parse(await fsp.readFile(path.join(stateDir, 'state.json'), 'utf8'));
+  } catch (err) {
+    return isErrno(err, 'ENOENT');
+  }
+  if (!state.cgroup_paths || (await processAlive(state.init_process_pid ?? 0, state.init_process_start ?? 0))) return false;
+  try {
+    for (const p of new Set(Object.values(state.cgroup_paths))) {
+      await fsp.rmdir(p).catch((err) => {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      });
+    }
+  } catch {
+    return false; // EBUSY: processes remain in the cgroup
+  }
+  await fsp.rm(stateDir, { recursive: true, force: true });
+  return true;
+}
+
+/** Is this pid still the process that started at `start` (clock ticks since boot)? */
+async function processAlive(pid: number, start: number): Promise<boolean> {
+  if (pid <= 0) return false;
+  try {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]) === start && fields[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 

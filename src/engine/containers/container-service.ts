@@ -407,12 +407,10 @@ export class ContainerService implements ImageUsage {
       await this.runtime.delete(id, rec.HostConfig.Runtime).catch(() => undefined);
       return;
     }
-    try {
-      await this.runtime.delete(id, rec.HostConfig.Runtime);
-    } catch (err) {
-      log.warn('cannot delete task', { id, err: errorMessage(err) });
-    }
-    await this.deps.rootfs.unmount(this.mergedDir(id)).catch((err) => log.warn('cannot unmount rootfs', { id, err: errorMessage(err) }));
+    await Promise.all([
+      this.runtime.delete(id, rec.HostConfig.Runtime).catch((err) => log.warn('cannot delete task', { id, err: errorMessage(err) })),
+      this.deps.rootfs.unmount(this.mergedDir(id)).catch((err) => log.warn('cannot unmount rootfs', { id, err: errorMessage(err) })),
+    ]);
     rec.State = {
       ...rec.State,
       Status: 'exited',
@@ -424,7 +422,10 @@ export class ContainerService implements ImageUsage {
       Error: error,
       FinishedAt: new Date().toISOString(),
     };
-    await this.save(rec).catch((err) => log.error('cannot save container record', { id, err: errorMessage(err) }));
+    // An auto-remove container's record goes next; a crash in between is re-adopted as an exit anyway.
+    if (!rec.HostConfig.AutoRemove) {
+      await this.save(rec).catch((err) => log.error('cannot save container record', { id, err: errorMessage(err) }));
+    }
     this.deps.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(code) }));
     l.resolveExited?.();
     this.settleExitWaiters(id, code);
@@ -575,9 +576,11 @@ export class ContainerService implements ImageUsage {
   private async finishRemove(rec: ContainerRecord): Promise<void> {
     if (!this.records.has(rec.Id)) return;
     rec.State.Status = 'removing';
-    await this.save(rec).catch(() => undefined);
-    await this.runtime.delete(rec.Id, rec.HostConfig.Runtime).catch(() => undefined);
+    // The task is gone by now (exit handled); only a crash can have left one behind.
+    if (await this.runtime.taskExists(rec.Id)) await this.runtime.delete(rec.Id, rec.HostConfig.Runtime).catch(() => undefined);
     await this.deps.rootfs.unmount(this.mergedDir(rec.Id));
+    // Dropping the record is the commit point: a crash after it leaves only a directory
+    // without a record, which the store sweeps at start.
     await this.store.remove(rec.Id);
     this.records.delete(rec.Id);
     if (this.names.get(rec.Name.slice(1)) === rec.Id) this.names.delete(rec.Name.slice(1));
