@@ -138,6 +138,8 @@ describe('images API against a real berthd', () => {
     const again = await d.api('POST', '/images/load?quiet=1', busyboxTar(), TAR);
     assert.equal(again.status, 200);
     assert.deepEqual(lines(again.body), [{ stream: 'Loaded image: busybox:latest\n' }], 'quiet: no progress, existing layers skipped');
+    const gz = await d.api('POST', '/images/load?quiet=1', gzipSync(busyboxTar()), TAR);
+    assert.deepEqual(lines(gz.body), [{ stream: 'Loaded image: busybox:latest\n' }], 'a gzipped archive loads too');
     assert.equal(await imageCount(), 1);
   });
 
