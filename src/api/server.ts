@@ -8,8 +8,9 @@ import { log } from '../lib/log.js';
 import { httpStatus } from './http-status.js';
 import type { RequestContext, Router } from './router.js';
 
-export const API_VERSION = '1.45';
-export const MIN_API_VERSION = '1.24';
+import { API_VERSION, MIN_API_VERSION } from '../lib/api-version.js';
+
+export { API_VERSION, MIN_API_VERSION };
 
 const versionPrefix = /^\/v(\d+\.\d+)(\/.*)$/;
 

@@ -24,6 +24,7 @@ import type { AttachChannel, ContainerRuntime } from './runtime.js';
 import { parseSignal } from './signals.js';
 import { streamLogs, type LogOptions } from './container-logs.js';
 import { joinAttach, parseDetachKeys, type AttachOptions } from './container-attach.js';
+import { runCommand } from '../../drivers/sys/command.js';
 
 /** What the containers engine needs of the image store. */
 export interface ImageSource {
@@ -627,7 +628,6 @@ export class ContainerService implements ImageUsage {
     if (!rec.State.Running) throw new ConflictError(`Container ${rec.Id} is not running`);
     if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before inspecting it`);
     const pids = await this.runtime.pids(rec.Id, rec.HostConfig.Runtime);
-    const { runCommand } = await import('../../drivers/sys/command.js');
     const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
     const r = await runCommand('ps', args);
     if (r.code !== 0) throw new InvalidParameterError(`Error running ps: ${r.stderr.trim() || 'exit status ' + r.code}`);

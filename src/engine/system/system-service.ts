@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import { promises as fsp } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { API_VERSION, MIN_API_VERSION } from '../../api/server.js';
+import { API_VERSION, MIN_API_VERSION } from '../../lib/api-version.js';
 
 export const BERTH_VERSION = '0.1.0';
 
