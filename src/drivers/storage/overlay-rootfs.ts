@@ -11,6 +11,19 @@ const MAX_MOUNT_DATA = 3800;
  * container's own upper dir, merged by overlayfs.
  */
 export class OverlayRootfs {
+  /**
+   * The overlay as an OCI mount at "/", for runc to mount inside the container's own mount
+   * namespace: no mount/umount process per start, and nothing left mounted on the host if
+   * anything crashes. Undefined when the options would not fit the kernel's page of mount
+   * data (runc cannot use relative paths): then mount on the host.
+   */
+  rootMount(lowerDirs: string[], upper: string, work: string): Record<string, unknown> | undefined {
+    if (lowerDirs.length === 0) return undefined;
+    const opts = `lowerdir=${[...lowerDirs].reverse().join(':')},upperdir=${upper},workdir=${work}`;
+    if (opts.length > MAX_MOUNT_DATA) return undefined;
+    return { destination: '/', type: 'overlay', source: 'overlay', options: opts.split(',') };
+  }
+
   /** `lowerDirs` bottom layer first (the image's order); overlay wants the top one leftmost. */
   async mount(lowerDirs: string[], upper: string, work: string, merged: string): Promise<void> {
     if (await this.isMounted(merged)) return;

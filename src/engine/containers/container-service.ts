@@ -25,6 +25,7 @@ import { parseSignal } from './signals.js';
 import { streamLogs, type LogOptions } from './container-logs.js';
 import { joinAttach, parseDetachKeys, type AttachOptions } from './container-attach.js';
 import { runCommand } from '../../drivers/sys/command.js';
+import { readLayeredFile } from './layered-file.js';
 
 /** What the containers engine needs of the image store. */
 export interface ImageSource {
@@ -33,6 +34,8 @@ export interface ImageSource {
 
 /** What the containers engine needs of a root filesystem driver. */
 export interface RootfsDriver {
+  /** The root filesystem as an OCI mount at "/" for the runtime, or undefined if it must be mounted on the host. */
+  rootMount(lowerDirs: string[], upper: string, work: string): Record<string, unknown> | undefined;
   mount(lowerDirs: string[], upper: string, work: string, merged: string): Promise<void>;
   unmount(merged: string): Promise<void>;
 }
@@ -286,18 +289,20 @@ export class ContainerService implements ImageUsage {
     let created = false;
     try {
       checkMountSources(rec);
-      await this.deps.rootfs.mount(rec.LayerDirs, path.join(dir, 'diff'), path.join(dir, 'work'), merged);
+      const upper = path.join(dir, 'diff');
+      const rootMount = this.deps.rootfs.rootMount(rec.LayerDirs, upper, path.join(dir, 'work'));
+      if (!rootMount) await this.deps.rootfs.mount(rec.LayerDirs, upper, path.join(dir, 'work'), merged);
       const [passwd, group] = await Promise.all([
-        fsp.readFile(path.join(merged, 'etc/passwd'), 'utf8').catch(() => ''),
-        fsp.readFile(path.join(merged, 'etc/group'), 'utf8').catch(() => ''),
+        readLayeredFile(upper, rec.LayerDirs, 'etc/passwd'),
+        readLayeredFile(upper, rec.LayerDirs, 'etc/group'),
       ]);
       const user = resolveUser(rec.Config.User, passwd, group, rec.HostConfig.GroupAdd ?? []);
       const hostNet = rec.HostConfig.NetworkMode === 'host';
       await this.writeEtcFiles(rec, hostNet);
-      if (rec.Config.WorkingDir) await fsp.mkdir(path.join(merged, rec.Config.WorkingDir), { recursive: true }).catch(() => undefined);
       const spec = buildSpec({
         record: rec,
         rootfs: merged,
+        rootMount,
         user,
         network: hostNet ? { mode: 'host' } : { mode: 'new' },
         cgroupParent: this.cgroupParent,

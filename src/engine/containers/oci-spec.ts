@@ -71,6 +71,8 @@ export interface SpecInput {
   /** `none`/default: a new network namespace; `host`: the host's; a path: join that one. */
   network: { mode: 'new' } | { mode: 'host' } | { mode: 'path'; path: string };
   cgroupParent: string;
+  /** The overlay mounted at "/" by the runtime (see OverlayRootfs.rootMount); absent when `rootfs` is already mounted. */
+  rootMount?: Record<string, unknown>;
   /** Ulimits already clamped to what the daemon may set. */
   rlimits?: { type: string; hard: number; soft: number }[];
 }
@@ -86,6 +88,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
   if (c.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
 
   const mounts: Record<string, unknown>[] = [
+    ...(input.rootMount ? [input.rootMount] : []),
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
