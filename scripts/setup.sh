@@ -13,7 +13,9 @@ need_root() {
 need_root
 
 # System parts: the OCI runtime, the container monitor, networking and the busybox base image.
-pkgs=(runc conmon iptables iproute2 busybox-static tar procps util-linux kmod ca-certificates curl)
+# Test-only: docker-registry (a local registry for pull/push tests), openssl (their TLS
+# certificates), apache2-utils (htpasswd for their basic auth).
+pkgs=(runc conmon iptables iproute2 busybox-static tar procps util-linux kmod ca-certificates curl docker-registry openssl apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
