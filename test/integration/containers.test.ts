@@ -363,6 +363,14 @@ describe('containers API against a real berthd', () => {
     }
   });
 
+  test('list with size=1 reports what the container wrote', async () => {
+    const { id } = await runToEnd(['sh', '-c', 'head -c 123456 /dev/zero > /blob']);
+    const list = (await d.api('GET', '/containers/json?all=1&size=1')).json as { Id: string; SizeRw: number; SizeRootFs: number }[];
+    const c = list.find((x) => x.Id === id)!;
+    assert.equal(c.SizeRw, 123456);
+    assert.ok(c.SizeRootFs > c.SizeRw);
+  });
+
   test('the daemon keeps serving after garbage', async () => {
     await new Promise<void>((resolve) => {
       const s = net.connect(d.socket);

@@ -10,6 +10,7 @@ import { InvalidParameterError, NotFoundError } from '../../lib/errors.js';
 /** Lets the list filter `ancestor` name an image. */
 export interface ImageLookup {
   get(ref: string): Promise<{ id: string }>;
+  inspect(ref: string, apiVersion: string): Record<string, unknown>;
 }
 
 export function containerRoutes(r: Router, containers: ContainerService, images?: ImageLookup): void {
@@ -31,7 +32,22 @@ export function containerRoutes(r: Router, containers: ContainerService, images?
       },
     });
     const now = Date.now();
-    ctx.send(200, list.map((c) => summaryView(c, now)));
+    const views = list.map((c) => summaryView(c, now));
+    if (boolParam(ctx.query, 'size')) {
+      await Promise.all(
+        views.map(async (v, i) => {
+          v.SizeRw = await containers.sizeRw(list[i].Id);
+          let imageSize = 0;
+          try {
+            imageSize = Number(images?.inspect(list[i].Image, ctx.apiVersion).Size ?? 0);
+          } catch {
+            /* the image may be gone (force-removed) */
+          }
+          v.SizeRootFs = (v.SizeRw as number) + imageSize;
+        }),
+      );
+    }
+    ctx.send(200, views);
   });
 
   // ContainerCreate

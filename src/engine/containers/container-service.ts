@@ -26,6 +26,7 @@ import { streamLogs, type LogOptions } from './container-logs.js';
 import { joinAttach, parseDetachKeys, type AttachOptions } from './container-attach.js';
 import { runCommand } from '../../drivers/sys/command.js';
 import { readLayeredFile } from './layered-file.js';
+import { dirSize } from '../../drivers/storage/dir-size.js';
 
 /** What the containers engine needs of the image store. */
 export interface ImageSource {
@@ -185,6 +186,11 @@ export class ContainerService implements ImageUsage {
 
   dataRoot(): string {
     return this.store.root;
+  }
+
+  /** Bytes the container wrote to its own layer (Docker's SizeRw). */
+  async sizeRw(id: string): Promise<number> {
+    return dirSize(path.join(this.store.dir(id), 'diff'));
   }
 
   mergedDir(id: string): string {
