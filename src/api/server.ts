@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Readable } from 'node:stream';
 import { promises as fsp } from 'node:fs';
@@ -25,49 +26,74 @@ export function compareVersions(a: string, b: string): number {
  * error body `{"message": ...}`. A handler's failure becomes a response here and is
  * logged here, once; nothing a request does can crash the daemon.
  */
+export interface TlsFiles {
+  ca?: string;
+  cert: string;
+  key: string;
+  /** Require and verify client certificates against `ca` (dockerd's --tlsverify). */
+  verify: boolean;
+}
+
 export class ApiServer {
-  readonly server: http.Server;
+  private readonly servers: http.Server[] = [];
   private sockets = new Set<Duplex>();
 
   constructor(
     private readonly router: Router,
     private readonly headers: () => Record<string, string>,
-  ) {
-    this.server = http.createServer({ keepAlive: true }, (req, res) => {
+  ) {}
+
+  /** One HTTP(S) server per listening address, all dispatching to the same routes. */
+  private makeServer(tls?: { ca?: Buffer; cert: Buffer; key: Buffer; verify: boolean }): http.Server {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       void this.dispatch(req, res, undefined, undefined);
-    });
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    };
+    const server: http.Server = tls
+      ? https.createServer({ keepAlive: true, cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.verify, rejectUnauthorized: tls.verify }, onRequest)
+      : http.createServer({ keepAlive: true }, onRequest);
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.dispatch(req, undefined, socket, head);
     });
-    this.server.on('connection', (s) => {
+    server.on(tls ? 'secureConnection' : 'connection', (s: Duplex) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.server.on('clientError', (_err, socket) => {
+    server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
     // Long streams (logs -f, events, attach) must not be cut by Node's timeouts.
-    this.server.requestTimeout = 0;
-    this.server.headersTimeout = 60_000;
-    this.server.keepAliveTimeout = 60_000;
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 60_000;
+    this.servers.push(server);
+    return server;
   }
 
   async listenUnix(socketPath: string, mode = 0o660): Promise<void> {
     await fsp.mkdir(path.dirname(socketPath), { recursive: true });
     await fsp.rm(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(socketPath, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.makeServer(), (s, cb) => s.listen(socketPath, cb));
     await fsp.chmod(socketPath, mode);
   }
 
+  /** TCP, with TLS when `tls` is given; the daemon refuses plain TCP unless told to (see daemon.ts). */
+  async listenTcp(host: string, port: number, tls?: TlsFiles): Promise<number> {
+    const files = tls
+      ? {
+          cert: await fsp.readFile(tls.cert),
+          key: await fsp.readFile(tls.key),
+          ca: tls.ca ? await fsp.readFile(tls.ca) : undefined,
+          verify: tls.verify,
+        }
+      : undefined;
+    const server = this.makeServer(files);
+    await listen(server, (s, cb) => s.listen(port, host, cb));
+    return (server.address() as { port: number }).port;
+  }
+
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of this.sockets) s.destroy();
     await closed;
   }
@@ -271,3 +297,13 @@ export function jsonLines(res: http.ServerResponse): (msg: unknown) => void {
 }
 
 export { Readable };
+
+function listen(server: http.Server, start: (s: http.Server, cb: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    start(server, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

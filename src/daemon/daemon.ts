@@ -62,12 +62,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     'Builder-Version': '1',
     'Server': `berth/${system.version().Version as string} (linux)`,
   }));
-  for (const host of o.hosts) {
-    if (!host.startsWith('unix://')) throw new InvalidParameterError(`unsupported host ${host}: only unix:// sockets for now`);
-    const sock = host.slice('unix://'.length);
-    await server.listenUnix(sock);
-    log.info('API listen on ' + sock);
-  }
+  for (const host of o.hosts) await listenOn(server, host, o);
   if (o.pidfile) await fsp.writeFile(o.pidfile, `${process.pid}\n`);
   log.info('berthd has completed initialization', { dataRoot: o.dataRoot, execRoot: o.execRoot });
 
@@ -79,4 +74,34 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       if (o.pidfile) await fsp.rm(o.pidfile, { force: true });
     },
   };
+}
+
+/** Unix sockets as they are; TCP only with TLS, or with a loud warning when TLS was explicitly turned off. */
+async function listenOn(server: ApiServer, host: string, o: DaemonOptions): Promise<void> {
+  if (host.startsWith('unix://')) {
+    const sock = host.slice('unix://'.length);
+    await server.listenUnix(sock);
+    log.info('API listen on ' + sock);
+    return;
+  }
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:]*):(\d+)$/.exec(host);
+  if (!m) throw new InvalidParameterError(`invalid host ${host}: use unix:///path or tcp://host:port`);
+  const addr = m[1].replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const port = Number(m[2]);
+  if (o.tls === undefined) {
+    throw new InvalidParameterError(
+      `refusing to listen on ${host} without TLS: anyone who can reach it gets root on this host. ` +
+        'Use --tlsverify with --tlscacert, --tlscert and --tlskey, or pass --tls=false to accept the risk',
+    );
+  }
+  if (o.tls === false) {
+    log.warn(`!!! API listening on ${host} WITHOUT TLS: anyone who can reach this address has root access to this host !!!`);
+    await server.listenTcp(addr, port);
+    return;
+  }
+  if (!o.tlsCert || !o.tlsKey) throw new InvalidParameterError('TLS needs --tlscert and --tlskey');
+  if (o.tlsVerify && !o.tlsCaCert) throw new InvalidParameterError('--tlsverify needs --tlscacert to verify clients against');
+  if (!o.tlsVerify) log.warn(`API on ${host} uses TLS without verifying client certificates (--tlsverify): any client is accepted`);
+  await server.listenTcp(addr, port, { ca: o.tlsCaCert, cert: o.tlsCert, key: o.tlsKey, verify: o.tlsVerify });
+  log.info(`API listen on ${host} (TLS${o.tlsVerify ? ', client certificates verified' : ''})`);
 }

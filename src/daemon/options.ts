@@ -11,6 +11,12 @@ export interface DaemonOptions {
   defaultRuntime: string;
   runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
   configFile?: string;
+  /** TLS for tcp:// hosts: undefined = not said (TCP refused), false = explicitly off. */
+  tls?: boolean;
+  tlsVerify: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const defaultOptions = (): DaemonOptions => ({
@@ -21,6 +27,7 @@ export const defaultOptions = (): DaemonOptions => ({
   logLevel: 'info',
   defaultRuntime: 'runc',
   runtimes: {},
+  tlsVerify: false,
 });
 
 const usage = `Usage:	berthd [OPTIONS]
@@ -33,10 +40,16 @@ Options:
       --data-root string           Root directory of persistent berth state (default "/var/lib/berth")
   -D, --debug                      Enable debug mode
       --exec-root string           Root directory for execution state files (default "/run/berth")
-  -H, --host list                  Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+  -H, --host list                  Daemon socket(s) to connect to (default unix:///run/berth/berth.sock);
+                                   tcp://HOST:PORT needs --tlsverify (or an explicit --tls=false)
   -l, --log-level string           Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string             Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --runtime string             Default OCI runtime for containers (default "runc")
+      --tls                        Use TLS; implied by --tlsverify
+      --tlscacert string           Trust certs signed only by this CA
+      --tlscert string             Path to TLS certificate file
+      --tlskey string              Path to TLS key file
+      --tlsverify                  Use TLS and verify the remote client
   -v, --version                    Print version information and quit
 `;
 
@@ -80,6 +93,11 @@ export async function parseDaemonArgs(argv: string[]): Promise<DaemonOptions | '
         break;
       }
       case '--config-file': o.configFile = next(); break;
+      case '--tls': o.tls = boolValue(a, val); break;
+      case '--tlsverify': o.tlsVerify = boolValue(a, val); if (o.tlsVerify) o.tls = true; break;
+      case '--tlscacert': o.tlsCaCert = next(); break;
+      case '--tlscert': o.tlsCert = next(); break;
+      case '--tlskey': o.tlsKey = next(); break;
       default:
         throw new InvalidParameterError(`unknown flag: ${a}\nSee 'berthd --help'.`);
     }
@@ -88,6 +106,12 @@ export async function parseDaemonArgs(argv: string[]): Promise<DaemonOptions | '
   if (o.hosts.length === 0) o.hosts = ['unix:///run/berth/berth.sock'];
   if (!o.pidfile) o.pidfile = `${o.execRoot}/berthd.pid`;
   return o;
+}
+
+function boolValue(flag: string, v: string | undefined): boolean {
+  if (v === undefined || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new InvalidParameterError(`invalid argument "${v}" for "${flag}" flag: parse error`);
 }
 
 async function applyConfigFile(o: DaemonOptions, file: string, set: Partial<Record<keyof DaemonOptions, boolean>>): Promise<void> {
@@ -105,6 +129,14 @@ async function applyConfigFile(o: DaemonOptions, file: string, set: Partial<Reco
   if (!set.pidfile && str('pidfile')) o.pidfile = str('pidfile')!;
   if (!set.logLevel && str('log-level')) o.logLevel = str('log-level')!;
   if (!set.logLevel && cfg.debug === true) o.logLevel = 'debug';
+  if (typeof cfg.tls === 'boolean' && o.tls === undefined) o.tls = cfg.tls;
+  if (cfg.tlsverify === true) {
+    o.tlsVerify = true;
+    o.tls = true;
+  }
+  if (str('tlscacert') && !o.tlsCaCert) o.tlsCaCert = str('tlscacert');
+  if (str('tlscert') && !o.tlsCert) o.tlsCert = str('tlscert');
+  if (str('tlskey') && !o.tlsKey) o.tlsKey = str('tlskey');
   if (!set.defaultRuntime && str('default-runtime')) o.defaultRuntime = str('default-runtime')!;
   if (cfg.runtimes && typeof cfg.runtimes === 'object') {
     for (const [name, r] of Object.entries(cfg.runtimes as Record<string, { path?: string; runtimeArgs?: string[] }>)) {
