@@ -1,4 +1,5 @@
 import type { HealthConfig } from '../images/image-types.js';
+import type { ContainerNetworkSettings } from './network-attacher.js';
 
 /** Docker's container Config (what the container runs), as stored and served by inspect. */
 export interface ContainerConfig {
@@ -122,6 +123,8 @@ export interface ContainerRecord {
   ResolvConfPath: string;
   /** Set while a stop was asked for: a restart policy must not bring it back. */
   ManualStop?: boolean;
+  /** The networks it joins and, while it runs, its addresses and ports (filled by the network attacher). */
+  NetworkSettings?: ContainerNetworkSettings;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
