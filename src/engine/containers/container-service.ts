@@ -24,6 +24,7 @@ import type { AttachChannel, ContainerRuntime } from './runtime.js';
 import { parseSignal } from './signals.js';
 import { streamLogs, type LogOptions } from './container-logs.js';
 import { joinAttach, parseDetachKeys, type AttachOptions } from './container-attach.js';
+import type { EndpointSettings, NetworkAttacher, PreparedNetwork } from './network-attacher.js';
 import { runCommand } from '../../drivers/sys/command.js';
 import { readLayeredFile } from './layered-file.js';
 import { dirSize } from '../../drivers/storage/dir-size.js';
@@ -49,6 +50,8 @@ export interface ContainerServiceDeps {
   events: EventBus;
   defaultRuntime?: string;
   cgroupParent?: string;
+  /** Bridges, addresses, ports; without it containers get an empty network namespace. */
+  network?: NetworkAttacher;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -132,6 +135,7 @@ export class ContainerService implements ImageUsage {
           rec.State.Status = rec.State.Paused ? 'paused' : 'running';
           this.liveOf(rec.Id);
           this.armExited(rec.Id);
+          await this.deps.network?.restore(rec);
           log.info('re-adopted running container', { id: rec.Id.slice(0, 12) });
         } else {
           // The monitor is gone and left no exit code (host reboot, kill -9 of conmon).
@@ -251,6 +255,9 @@ export class ContainerService implements ImageUsage {
     try {
       const rec = buildRecord({ id, name: nm, body, image, dataDir: this.store.root, defaultRuntime: runtime });
       checkMountSources(rec);
+      if (rec.HostConfig.NetworkMode.startsWith('container:')) this.resolve(rec.HostConfig.NetworkMode.slice('container:'.length));
+      const networking = body.NetworkingConfig as { EndpointsConfig?: Record<string, Partial<EndpointSettings> | null> } | null | undefined;
+      await this.deps.network?.validate(rec, networking?.EndpointsConfig ?? undefined);
       await fsp.mkdir(dir, { mode: 0o710 });
       await Promise.all(['diff', 'work', 'merged'].map((d) => fsp.mkdir(path.join(dir, d))));
       await this.save(rec);
@@ -293,6 +300,7 @@ export class ContainerService implements ImageUsage {
     const merged = this.mergedDir(rec.Id);
     const dir = this.store.dir(rec.Id);
     let created = false;
+    let networkPrepared = false;
     try {
       checkMountSources(rec);
       const upper = path.join(dir, 'diff');
@@ -303,14 +311,15 @@ export class ContainerService implements ImageUsage {
         readLayeredFile(upper, rec.LayerDirs, 'etc/group'),
       ]);
       const user = resolveUser(rec.Config.User, passwd, group, rec.HostConfig.GroupAdd ?? []);
-      const hostNet = rec.HostConfig.NetworkMode === 'host';
-      await this.writeEtcFiles(rec, hostNet);
+      const { net, joined } = await this.prepareNetwork(rec);
+      networkPrepared = true;
+      await this.writeEtcFiles(rec, net, joined);
       const spec = buildSpec({
         record: rec,
         rootfs: merged,
         rootMount,
         user,
-        network: hostNet ? { mode: 'host' } : { mode: 'new' },
+        network: net.netns,
         cgroupParent: this.cgroupParent,
       });
       const { pid } = await this.runtime.create({
@@ -352,6 +361,7 @@ export class ContainerService implements ImageUsage {
       if (created) await this.runtime.delete(rec.Id, rec.HostConfig.Runtime).catch(() => undefined);
       else await this.runtime.delete(rec.Id, rec.HostConfig.Runtime).catch(() => undefined);
       await this.deps.rootfs.unmount(merged).catch(() => undefined);
+      if (networkPrepared) await this.deps.network?.release(rec).catch((e) => log.warn('network teardown failed', { id: rec.Id, err: errorMessage(e) }));
       this.failPendingAttaches(rec.Id);
       const { code, invalid } = startErrorCode(message, rec.Path);
       rec.State = { ...rec.State, Status: rec.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: message, ExitCode: code };
@@ -371,7 +381,34 @@ export class ContainerService implements ImageUsage {
     l.exited = new Promise((r) => (l.resolveExited = r));
   }
 
-  private async writeEtcFiles(rec: ContainerRecord, hostNet: boolean): Promise<void> {
+  /**
+   * The task's network: `container:NAME` joins that running container's namespace (and
+   * copies its /etc files); every other mode is the network attacher's.
+   */
+  private async prepareNetwork(rec: ContainerRecord): Promise<{ net: PreparedNetwork; joined?: ContainerRecord }> {
+    const mode = rec.HostConfig.NetworkMode;
+    if (mode.startsWith('container:')) {
+      const target = this.resolve(mode.slice('container:'.length));
+      if (!target.State.Running) throw new ConflictError(`cannot join network namespace of a non running container: ${target.Id}`);
+      const key = target.NetworkSettings?.SandboxKey;
+      const netns: PreparedNetwork['netns'] =
+        target.HostConfig.NetworkMode === 'host' ? { mode: 'host' } : { mode: 'path', path: key || `/proc/${target.State.Pid}/ns/net` };
+      return { net: { netns, hosts: [], resolvConf: '' }, joined: target };
+    }
+    if (this.deps.network) return { net: await this.deps.network.prepare(rec) };
+    return { net: { netns: mode === 'host' ? { mode: 'host' } : { mode: 'new' }, hosts: [], resolvConf: '' } };
+  }
+
+  private async writeEtcFiles(rec: ContainerRecord, net: PreparedNetwork, joined?: ContainerRecord): Promise<void> {
+    if (joined) {
+      await Promise.all([
+        fsp.copyFile(joined.HostnamePath, rec.HostnamePath),
+        fsp.copyFile(joined.HostsPath, rec.HostsPath),
+        fsp.copyFile(joined.ResolvConfPath, rec.ResolvConfPath),
+      ]);
+      return;
+    }
+    const hostNet = net.netns.mode === 'host';
     const hostname = hostNet ? os.hostname() : rec.Config.Hostname;
     const hosts = hostNet
       ? await fsp.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n')
@@ -386,11 +423,12 @@ export class ContainerService implements ImageUsage {
             const i = h.indexOf(':');
             return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
           }),
+          ...net.hosts,
           '',
         ].join('\n');
-    let resolv = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    let resolv = net.resolvConf || (await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
     const hc = rec.HostConfig;
-    if (hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length) {
+    if (!net.resolvConf && hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length) {
       const lines = resolv.split('\n');
       const keep = (k: string, given?: string[]): string[] => (given?.length ? [] : lines.filter((l) => l.startsWith(k)));
       resolv = [
@@ -422,6 +460,7 @@ export class ContainerService implements ImageUsage {
     await Promise.all([
       this.runtime.delete(id, rec.HostConfig.Runtime).catch((err) => log.warn('cannot delete task', { id, err: errorMessage(err) })),
       this.deps.rootfs.unmount(this.mergedDir(id)).catch((err) => log.warn('cannot unmount rootfs', { id, err: errorMessage(err) })),
+      this.deps.network?.release(rec).catch((err) => log.warn('cannot tear the network down', { id, err: errorMessage(err) })),
     ]);
     rec.State = {
       ...rec.State,
@@ -591,6 +630,7 @@ export class ContainerService implements ImageUsage {
     // The task is gone by now (exit handled); only a crash can have left one behind.
     if (await this.runtime.taskExists(rec.Id)) await this.runtime.delete(rec.Id, rec.HostConfig.Runtime).catch(() => undefined);
     await this.deps.rootfs.unmount(this.mergedDir(rec.Id));
+    await this.deps.network?.release(rec).catch((err) => log.warn('cannot tear the network down', { id: rec.Id, err: errorMessage(err) }));
     // Dropping the record is the commit point: a crash after it leaves only a directory
     // without a record, which the store sweeps at start.
     await this.store.remove(rec.Id);
@@ -601,6 +641,31 @@ export class ContainerService implements ImageUsage {
     for (const w of l.removeWaiters) w(rec.State.ExitCode);
     for (const w of l.exitWaiters) w(rec.State.ExitCode);
     this.live.delete(rec.Id);
+  }
+
+  // ---- networks ----------------------------------------------------------------------
+
+  /** POST /networks/{id}/connect: takes effect at once when the container runs. */
+  async connectNetwork(ref: string, network: string, config: Partial<EndpointSettings> | undefined): Promise<void> {
+    const rec = this.resolve(ref);
+    const attacher = this.deps.network;
+    if (!attacher) throw new InvalidParameterError('networking is not enabled in this daemon');
+    await this.locked(rec.Id, async () => {
+      await attacher.connect(rec, network, config, rec.State.Running);
+      await this.save(rec);
+    });
+  }
+
+  /** POST /networks/{id}/disconnect */
+  async disconnectNetwork(ref: string, network: string, force: boolean): Promise<void> {
+    const rec = this.resolve(ref);
+    const attacher = this.deps.network;
+    if (!attacher) throw new InvalidParameterError('networking is not enabled in this daemon');
+    await this.locked(rec.Id, async () => {
+      if (rec.State.Status === 'removing' || rec.State.Dead) throw new ConflictError(`Container ${rec.Id} is marked for removal and cannot be connected or disconnected to the network`);
+      await attacher.disconnect(rec, network, force, rec.State.Running);
+      await this.save(rec);
+    });
   }
 
   async rename(ref: string, newName: string): Promise<void> {
