@@ -30,34 +30,50 @@ export function inspectView(rec: ContainerRecord, dataDir: string): Record<strin
 }
 
 function networkSettings(rec: ContainerRecord): Record<string, unknown> {
-  const mode = rec.HostConfig.NetworkMode;
+  const ns = rec.NetworkSettings;
   const networks: Record<string, unknown> = {};
-  if (mode === 'host' || mode === 'none') {
+  for (const [name, ep] of Object.entries(ns?.Networks ?? {})) networks[name] = { ...ep };
+  const mode = rec.HostConfig.NetworkMode;
+  if (!ns && (mode === 'host' || mode === 'none')) {
     networks[mode] = {
       IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '',
       IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
     };
   }
+  // The deprecated top-level fields mirror the default bridge's endpoint, as in Docker.
+  const bridge = ns?.Networks.bridge;
   return {
     Bridge: '',
-    SandboxID: '',
-    SandboxKey: '',
+    SandboxID: ns?.SandboxID ?? '',
+    SandboxKey: ns?.SandboxKey ?? '',
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
+    Ports: rec.State.Running ? (ns?.Ports ?? {}) : {},
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
+    EndpointID: bridge?.EndpointID ?? '',
+    Gateway: bridge?.Gateway ?? '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: bridge?.IPAddress ?? '',
+    IPPrefixLen: bridge?.IPPrefixLen ?? 0,
     IPv6Gateway: '',
-    MacAddress: '',
+    MacAddress: bridge?.MacAddress ?? '',
     Networks: networks,
   };
+}
+
+/** ContainerSummary.Ports: [{IP, PrivatePort, PublicPort, Type}]; exposed-only ports have no IP. */
+function summaryPorts(rec: ContainerRecord): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const ports = rec.State.Running ? (rec.NetworkSettings?.Ports ?? {}) : {};
+  for (const [key, list] of Object.entries(ports)) {
+    const [port, proto = 'tcp'] = key.split('/');
+    if (!list || list.length === 0) out.push({ PrivatePort: Number(port), Type: proto });
+    else for (const b of list) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  }
+  return out;
 }
 
 /** GET /containers/json: one ContainerSummary. */
@@ -70,7 +86,7 @@ export function summaryView(rec: ContainerRecord, now = Date.now()): Record<stri
     ImageID: rec.Image,
     Command: cmd,
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(rec),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: containerStatusText(rec.State, now),
