@@ -5,6 +5,9 @@ import { Router } from '../api/router.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { imageRoutes } from '../api/routes/images.js';
 import { containerRoutes } from '../api/routes/containers.js';
+import { distributionRoutes } from '../api/routes/distribution.js';
+import { RegistryClient } from '../drivers/registry/registry-client.js';
+import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
 import { EventBus } from '../engine/events.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { ContainerService } from '../engine/containers/container-service.js';
@@ -34,6 +37,17 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const runtime = new ConmonRuncRuntime({ execRoot: o.execRoot, runtimes, defaultRuntime: o.defaultRuntime, cgroupVersion });
   const images = new ImageService(path.join(o.dataRoot, 'image'), events);
   await images.init();
+  // Per-registry TLS material: <config dir>/certs.d (default /etc/berth), then dockerd's.
+  const configDir = o.configFile ? path.dirname(path.resolve(o.configFile)) : '/etc/berth';
+  const registry = new RegistryClient(
+    validateRegistryOptions({
+      insecureRegistries: o.insecureRegistries,
+      mirrors: o.registryMirrors,
+      certsDirs: [path.join(configDir, 'certs.d'), '/etc/docker/certs.d'],
+      dockerIoEndpoint: o.dockerIoEndpoint,
+    }),
+  );
+  images.setRegistry(registry);
   const containers = new ContainerService({
     root: path.join(o.dataRoot, 'containers'),
     runtime,
@@ -53,6 +67,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const router = new Router();
   systemRoutes(router, system);
   imageRoutes(router, images);
+  distributionRoutes(router, images);
   containerRoutes(router, containers, images);
 
   const server = new ApiServer(router, () => ({
@@ -70,6 +85,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     server,
     async stop() {
       await server.close();
+      registry.close();
       await containers.shutdown();
       if (o.pidfile) await fsp.rm(o.pidfile, { force: true });
     },

@@ -17,6 +17,12 @@ export interface DaemonOptions {
   tlsCaCert?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** `--insecure-registry`: registries (host[:port] or CIDR) reached without TLS verification. */
+  insecureRegistries: string[];
+  /** `--registry-mirror`: pull-through mirrors of docker.io. */
+  registryMirrors: string[];
+  /** Where docker.io is reached (berth-only; for air-gapped setups and tests). */
+  dockerIoEndpoint: string;
 }
 
 export const defaultOptions = (): DaemonOptions => ({
@@ -28,6 +34,9 @@ export const defaultOptions = (): DaemonOptions => ({
   defaultRuntime: 'runc',
   runtimes: {},
   tlsVerify: false,
+  insecureRegistries: [],
+  registryMirrors: [],
+  dockerIoEndpoint: 'https://registry-1.docker.io',
 });
 
 const usage = `Usage:	berthd [OPTIONS]
@@ -38,12 +47,15 @@ Options:
       --add-runtime runtime        Register an additional OCI compatible runtime (name=path)
       --config-file string         Daemon configuration file
       --data-root string           Root directory of persistent berth state (default "/var/lib/berth")
+      --docker-io-endpoint string  Registry endpoint serving docker.io (default "https://registry-1.docker.io")
   -D, --debug                      Enable debug mode
       --exec-root string           Root directory for execution state files (default "/run/berth")
   -H, --host list                  Daemon socket(s) to connect to (default unix:///run/berth/berth.sock);
                                    tcp://HOST:PORT needs --tlsverify (or an explicit --tls=false)
+      --insecure-registry list     Enable insecure registry communication
   -l, --log-level string           Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string             Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --registry-mirror list       Preferred registry mirror
       --runtime string             Default OCI runtime for containers (default "runc")
       --tls                        Use TLS; implied by --tlsverify
       --tlscacert string           Trust certs signed only by this CA
@@ -93,6 +105,9 @@ export async function parseDaemonArgs(argv: string[]): Promise<DaemonOptions | '
         break;
       }
       case '--config-file': o.configFile = next(); break;
+      case '--insecure-registry': o.insecureRegistries.push(next()); break;
+      case '--registry-mirror': o.registryMirrors.push(next()); break;
+      case '--docker-io-endpoint': o.dockerIoEndpoint = next(); break;
       case '--tls': o.tls = boolValue(a, val); break;
       case '--tlsverify': o.tlsVerify = boolValue(a, val); if (o.tlsVerify) o.tls = true; break;
       case '--tlscacert': o.tlsCaCert = next(); break;
@@ -137,6 +152,10 @@ async function applyConfigFile(o: DaemonOptions, file: string, set: Partial<Reco
   if (str('tlscacert') && !o.tlsCaCert) o.tlsCaCert = str('tlscacert');
   if (str('tlscert') && !o.tlsCert) o.tlsCert = str('tlscert');
   if (str('tlskey') && !o.tlsKey) o.tlsKey = str('tlskey');
+  // Registry lists add to the flags' (dockerd refuses duplicates; merging is kinder).
+  const list = (k: string): string[] => (Array.isArray(cfg[k]) ? (cfg[k] as unknown[]).map(String) : []);
+  o.insecureRegistries.push(...list('insecure-registries'));
+  o.registryMirrors.push(...list('registry-mirrors'));
   if (!set.defaultRuntime && str('default-runtime')) o.defaultRuntime = str('default-runtime')!;
   if (cfg.runtimes && typeof cfg.runtimes === 'object') {
     for (const [name, r] of Object.entries(cfg.runtimes as Record<string, { path?: string; runtimeArgs?: string[] }>)) {

@@ -3,8 +3,8 @@ import type { RequestContext, Router } from '../router.js';
 import { boolParam, filtersParam } from '../router.js';
 import { jsonLines } from '../server.js';
 import type { ImageService } from '../../engine/images/image-service.js';
-import { InvalidParameterError, NotFoundError, NotImplementedError } from '../../lib/errors.js';
-import { familiarString, parseNormalizedNamed, withDefaultTag } from '../../engine/images/reference.js';
+import { InvalidParameterError, NotImplementedError } from '../../lib/errors.js';
+import { pullFromImage } from './distribution.js';
 
 /**
  * The image routes (moby's router/image). Handlers only translate HTTP to ImageService
@@ -75,24 +75,7 @@ async function postImagesCreate(ctx: RequestContext, images: ImageService): Prom
   const q = ctx.query;
   const fromImage = q.get('fromImage');
   const fromSrc = q.get('fromSrc');
-  if (fromImage) {
-    const tag = q.get('tag') ?? '';
-    const name = tag ? `${fromImage}${tag.startsWith('sha256:') ? '@' : ':'}${tag}` : fromImage;
-    const ref = withDefaultTag(parseNormalizedNamed(name));
-    // Until the registry client exists: an image already here is "up to date", any
-    // other is reported clearly rather than as a generic failure.
-    let id: string | undefined;
-    try {
-      id = await images.resolveId(name);
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-    if (!id) throw new NotFoundError(`No such image: ${familiarString(ref)} (pulling from registries is not available yet)`);
-    const out = jsonLines(ctx.stream(200, 'application/json'));
-    out({ status: `Status: Image is up to date for ${familiarString(ref)}` });
-    ctx.res!.end();
-    return;
-  }
+  if (fromImage) return pullFromImage(ctx, images, fromImage);
   if (fromSrc === '-') {
     const id = await images.importImage(detachedBody(ctx), {
       repo: q.get('repo') ?? '',

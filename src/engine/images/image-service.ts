@@ -36,6 +36,12 @@ import {
   type NamedRef,
 } from './reference.js';
 import { ReferenceStore } from './reference-store.js';
+import type { RegistryClient, Credentials } from '../../drivers/registry/registry-client.js';
+import { DistributionStore } from './distribution-store.js';
+import type { DistributionBackend, Emit } from './distribution-backend.js';
+import { pullImage, type PullRequest } from './image-pull.js';
+import { pushImage, type PushRequest } from './image-push.js';
+import { Semaphore, TransferManager } from './transfers.js';
 
 /** The persisted per-image record (`<root>/images/<hex>.json`); the config lives in the content store. */
 interface ImageRecord {
@@ -122,6 +128,13 @@ export class ImageService {
   private readonly lock = new Mutex();
   private readonly recordDir: string;
   private readonly tmpDir: string;
+  /** Registry forms of images and layers (pull, push). */
+  private readonly dist: DistributionStore;
+  private registry: RegistryClient | undefined;
+  /** dockerd's defaults: 3 concurrent downloads, 5 uploads, daemon-wide. */
+  private readonly transfers = new TransferManager();
+  private readonly downloadSlots = new Semaphore(3);
+  private readonly uploadSlots = new Semaphore(5);
 
   constructor(
     readonly root: string,
@@ -132,6 +145,7 @@ export class ImageService {
     this.refs = new ReferenceStore(root);
     this.recordDir = path.join(root, 'images');
     this.tmpDir = path.join(root, 'tmp');
+    this.dist = new DistributionStore(root);
   }
 
   async init(): Promise<void> {
@@ -144,6 +158,7 @@ export class ImageService {
     await this.content.init();
     await this.layers.init();
     await this.refs.init();
+    await this.dist.init();
     for (const name of await fsp.readdir(this.recordDir)) {
       if (!/^[a-f0-9]{64}\.json$/.test(name)) continue;
       const file = path.join(this.recordDir, name);
@@ -486,8 +501,8 @@ export class ImageService {
    * needs, and their blobs. The containers engine may call this after removing a
    * container whose image was force-deleted. Returns the removed chain IDs.
    */
-  async collectGarbage(): Promise<string[]> {
-    return this.lock.run(() => this.gcLocked(false));
+  async collectGarbage(candidates: string[] = []): Promise<string[]> {
+    return this.lock.run(() => this.gcLocked(false, candidates));
   }
 
   private async gcLocked(full: boolean, deletedConfigs: string[] = []): Promise<string[]> {
@@ -511,6 +526,11 @@ export class ImageService {
     }
     const wantedBlobs = new Set<string>([...this.images.keys(), ...this.retained.map((r) => r.id)]);
     for (const l of this.layers.all()) wantedBlobs.add(l.diffId);
+    // Blobs a pull or push is using, and the registry forms of what is kept.
+    for (const k of this.leases.keys()) wantedBlobs.add(k);
+    const liveDiffIds = new Set([...this.layers.all().map((l) => l.diffId), ...this.leases.keys()]);
+    for (const d of await this.dist.prune(new Set(wantedBlobs), liveDiffIds)) candidates.add(d);
+    for (const d of this.dist.wantedBlobs(wantedBlobs, liveDiffIds)) wantedBlobs.add(d);
     // Only a full sweep (at start, nothing in flight) may look at every blob: an ingest
     // may have committed a blob whose layer is not registered yet.
     const check = full ? await this.content.list() : [...candidates];
@@ -706,6 +726,69 @@ export class ImageService {
       // A failed apply or store may leave an unreferenced layer behind.
       await this.collectGarbage().catch((err: unknown) => log.warn('image gc failed', { err: errorMessage(err) }));
     }
+  }
+
+  // ---- registries -------------------------------------------------------------------
+
+  setRegistry(r: RegistryClient): void {
+    this.registry = r;
+  }
+
+  /** POST /images/create?fromImage=: pulls from a registry (image-pull.ts). */
+  async pull(req: PullRequest, emit: Emit): Promise<void> {
+    await pullImage(this.distribution(), req, emit);
+  }
+
+  /** POST /images/{name}/push (image-push.ts). */
+  async push(req: PushRequest, emit: Emit): Promise<void> {
+    await pushImage(this.distribution(), req, emit);
+  }
+
+  /** POST /auth: checks credentials against a registry. */
+  async login(serverAddress: string, creds: Credentials): Promise<{ identityToken: string }> {
+    return this.requireRegistry().login(serverAddress, creds);
+  }
+
+  private requireRegistry(): RegistryClient {
+    if (!this.registry) throw new InvalidParameterError('no registry client is configured');
+    return this.registry;
+  }
+
+  private distribution(): DistributionBackend {
+    return {
+      content: this.content,
+      layers: this.layers,
+      dist: this.dist,
+      registry: this.requireRegistry(),
+      transfers: this.transfers,
+      downloadSlots: this.downloadSlots,
+      uploadSlots: this.uploadSlots,
+      platform: () => this.platform(),
+      lease: (k) => this.lease(k),
+      release: (k) => this.release(k),
+      collectGarbage: (c) => this.collectGarbage(c),
+      referenceTarget: (ref) => this.refs.get(ref),
+      commitPulled: (p) =>
+        this.lock.run(async () => {
+          const img = await this.storeImage(p.id, p.configBytes, p.config, undefined);
+          if (p.tag) await this.setReference(img, p.tag, false);
+          await this.refs.set(p.digestRef, img.id);
+          this.publish('pull', img, familiarString(p.tag ?? p.digestRef));
+        }),
+      tagsOf: (repo) => this.refs.byRepository(repo).filter((a) => a.ref.tag !== undefined && a.ref.digest === undefined && this.images.has(a.id)),
+      imageConfig: async (id) => {
+        const img = this.images.get(id);
+        if (!img) throw new NotFoundError(`No such image: ${id}`);
+        return { bytes: await this.content.read(id), config: img.config };
+      },
+      commitPushed: (id, ref) =>
+        this.lock.run(async () => {
+          const img = this.images.get(id);
+          if (!img) return;
+          await this.refs.set(ref, id);
+          this.publish('push', img, familiarString(ref));
+        }),
+    };
   }
 
   // ---- helpers ---------------------------------------------------------------------
