@@ -5,6 +5,12 @@ import { Router } from '../api/router.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { imageRoutes } from '../api/routes/images.js';
 import { containerRoutes } from '../api/routes/containers.js';
+import { networkRoutes } from '../api/routes/networks.js';
+import { NetworkService } from '../engine/networks/network-service.js';
+import { SandboxService } from '../engine/networks/sandbox-service.js';
+import { parseAddressPool } from '../engine/networks/ipam.js';
+import { LinkDriver } from '../drivers/network/link-driver.js';
+import { IptablesDriver } from '../drivers/network/iptables.js';
 import { distributionRoutes } from '../api/routes/distribution.js';
 import { RegistryClient } from '../drivers/registry/registry-client.js';
 import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
@@ -48,6 +54,26 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     }),
   );
   images.setRegistry(registry);
+  const links = new LinkDriver();
+  const iptables = new IptablesDriver();
+  const networks = new NetworkService(
+    {
+      root: path.join(o.dataRoot, 'network'),
+      bridge: o.bridge,
+      bip: o.bip,
+      fixedCidr: o.fixedCidr,
+      defaultAddressPools: o.defaultAddressPools.map(parseAddressPool),
+      mtu: o.mtu,
+      iptables: o.iptables,
+      ipForward: o.ipForward,
+    },
+    links,
+    iptables,
+    events,
+  );
+  const sandboxes = new SandboxService(networks, links, iptables, { netnsDir: path.join(o.execRoot, 'netns') });
+  await networks.init();
+  await sandboxes.init();
   const containers = new ContainerService({
     root: path.join(o.dataRoot, 'containers'),
     runtime,
@@ -55,6 +81,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     images,
     events,
     defaultRuntime: o.defaultRuntime,
+    network: sandboxes,
   });
   images.setUsage(containers);
   const system = new SystemService(
@@ -63,10 +90,13 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   );
   await system.init();
   await containers.init();
+  // After every running container took its addresses and ports back: drop what is left of the others.
+  await sandboxes.sweep();
 
   const router = new Router();
   systemRoutes(router, system);
   imageRoutes(router, images);
+  networkRoutes(router, networks, containers);
   distributionRoutes(router, images);
   containerRoutes(router, containers, images);
 
@@ -87,6 +117,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       await server.close();
       registry.close();
       await containers.shutdown();
+      networks.shutdown();
       if (o.pidfile) await fsp.rm(o.pidfile, { force: true });
     },
   };

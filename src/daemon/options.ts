@@ -17,6 +17,18 @@ export interface DaemonOptions {
   tlsCaCert?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** Default bridge (`-b/--bridge`, default berth0; "none" disables it) and its address (`--bip`). */
+  bridge: string;
+  bip?: string;
+  /** `--fixed-cidr`: the default bridge's dynamic addresses come from this sub-range. */
+  fixedCidr?: string;
+  /** `--default-address-pool base=CIDR,size=N`: where networks without --subnet get theirs. */
+  defaultAddressPools: string[];
+  mtu: number;
+  /** `--iptables=false`: no NAT or filter rules (published ports do not work). */
+  iptables: boolean;
+  /** `--ip-forward=false`: leave net.ipv4.ip_forward as it is. */
+  ipForward: boolean;
   /** `--insecure-registry`: registries (host[:port] or CIDR) reached without TLS verification. */
   insecureRegistries: string[];
   /** `--registry-mirror`: pull-through mirrors of docker.io. */
@@ -34,6 +46,11 @@ export const defaultOptions = (): DaemonOptions => ({
   defaultRuntime: 'runc',
   runtimes: {},
   tlsVerify: false,
+  bridge: 'berth0',
+  defaultAddressPools: [],
+  mtu: 1500,
+  iptables: true,
+  ipForward: true,
   insecureRegistries: [],
   registryMirrors: [],
   dockerIoEndpoint: 'https://registry-1.docker.io',
@@ -45,15 +62,22 @@ A Docker-compatible container engine daemon
 
 Options:
       --add-runtime runtime        Register an additional OCI compatible runtime (name=path)
+  -b, --bridge string              Attach containers to a network bridge (default "berth0"; "none": no default bridge)
+      --bip string                 Specify network bridge IP (e.g. 10.200.0.1/24)
       --config-file string         Daemon configuration file
       --data-root string           Root directory of persistent berth state (default "/var/lib/berth")
+      --default-address-pool pool  Default address pools for node specific local networks (base=CIDR,size=N)
       --docker-io-endpoint string  Registry endpoint serving docker.io (default "https://registry-1.docker.io")
   -D, --debug                      Enable debug mode
       --exec-root string           Root directory for execution state files (default "/run/berth")
+      --fixed-cidr string          IPv4 subnet for fixed IPs
   -H, --host list                  Daemon socket(s) to connect to (default unix:///run/berth/berth.sock);
                                    tcp://HOST:PORT needs --tlsverify (or an explicit --tls=false)
       --insecure-registry list     Enable insecure registry communication
+      --ip-forward                 Enable net.ipv4.ip_forward (default true)
+      --iptables                   Enable addition of iptables rules (default true)
   -l, --log-level string           Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+      --mtu int                    Set the containers network MTU (default 1500)
   -p, --pidfile string             Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --registry-mirror list       Preferred registry mirror
       --runtime string             Default OCI runtime for containers (default "runc")
@@ -105,6 +129,13 @@ export async function parseDaemonArgs(argv: string[]): Promise<DaemonOptions | '
         break;
       }
       case '--config-file': o.configFile = next(); break;
+      case '-b': case '--bridge': o.bridge = next(); set.bridge = true; break;
+      case '--bip': o.bip = next(); set.bip = true; break;
+      case '--fixed-cidr': o.fixedCidr = next(); set.fixedCidr = true; break;
+      case '--default-address-pool': o.defaultAddressPools.push(next()); set.defaultAddressPools = true; break;
+      case '--mtu': o.mtu = intValue(a, next()); set.mtu = true; break;
+      case '--iptables': o.iptables = boolValue(a, val); set.iptables = true; break;
+      case '--ip-forward': o.ipForward = boolValue(a, val); set.ipForward = true; break;
       case '--insecure-registry': o.insecureRegistries.push(next()); break;
       case '--registry-mirror': o.registryMirrors.push(next()); break;
       case '--docker-io-endpoint': o.dockerIoEndpoint = next(); break;
@@ -121,6 +152,11 @@ export async function parseDaemonArgs(argv: string[]): Promise<DaemonOptions | '
   if (o.hosts.length === 0) o.hosts = ['unix:///run/berth/berth.sock'];
   if (!o.pidfile) o.pidfile = `${o.execRoot}/berthd.pid`;
   return o;
+}
+
+function intValue(flag: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidParameterError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+  return Number(v);
 }
 
 function boolValue(flag: string, v: string | undefined): boolean {
@@ -152,6 +188,15 @@ async function applyConfigFile(o: DaemonOptions, file: string, set: Partial<Reco
   if (str('tlscacert') && !o.tlsCaCert) o.tlsCaCert = str('tlscacert');
   if (str('tlscert') && !o.tlsCert) o.tlsCert = str('tlscert');
   if (str('tlskey') && !o.tlsKey) o.tlsKey = str('tlskey');
+  if (!set.bridge && str('bridge')) o.bridge = str('bridge')!;
+  if (!set.bip && str('bip')) o.bip = str('bip');
+  if (!set.fixedCidr && str('fixed-cidr')) o.fixedCidr = str('fixed-cidr');
+  if (!set.mtu && typeof cfg.mtu === 'number') o.mtu = cfg.mtu;
+  if (!set.iptables && typeof cfg.iptables === 'boolean') o.iptables = cfg.iptables;
+  if (!set.ipForward && typeof cfg['ip-forward'] === 'boolean') o.ipForward = cfg['ip-forward'];
+  if (!set.defaultAddressPools && Array.isArray(cfg['default-address-pools'])) {
+    o.defaultAddressPools = (cfg['default-address-pools'] as { base?: string; size?: number }[]).map((p) => `base=${p.base},size=${p.size}`);
+  }
   // Registry lists add to the flags' (dockerd refuses duplicates; merging is kinder).
   const list = (k: string): string[] => (Array.isArray(cfg[k]) ? (cfg[k] as unknown[]).map(String) : []);
   o.insecureRegistries.push(...list('insecure-registries'));
