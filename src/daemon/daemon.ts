@@ -11,6 +11,7 @@ import { SandboxService } from '../engine/networks/sandbox-service.js';
 import { parseAddressPool } from '../engine/networks/ipam.js';
 import { LinkDriver } from '../drivers/network/link-driver.js';
 import { IptablesDriver } from '../drivers/network/iptables.js';
+import { eventRoutes } from '../api/routes/events.js';
 import { distributionRoutes } from '../api/routes/distribution.js';
 import { RegistryClient } from '../drivers/registry/registry-client.js';
 import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
@@ -95,6 +96,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
 
   const router = new Router();
   systemRoutes(router, system);
+  eventRoutes(router, events);
   imageRoutes(router, images);
   networkRoutes(router, networks, containers);
   distributionRoutes(router, images);
