@@ -97,6 +97,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const router = new Router();
   systemRoutes(router, system);
   eventRoutes(router, events);
+  systemDfRoutes(router, containers, images);
   imageRoutes(router, images);
   networkRoutes(router, networks, containers);
   distributionRoutes(router, images);

@@ -48,6 +48,13 @@ export class LayerStore {
     this.linkDir = path.join(root, 'l');
   }
 
+  /** Bytes of file contents in all layers (each counted once, however many images share it). */
+  totalSize(): number {
+    let n = 0;
+    for (const l of this.layers.values()) n += l.size;
+    return n;
+  }
+
   /** Loads the layer records; removes temp and half-deleted layers and dangling links. */
   async init(): Promise<void> {
     await fsp.mkdir(this.layersDir, { recursive: true, mode: 0o700 });

@@ -261,6 +261,11 @@ export class ImageService {
 
   // ---- views -----------------------------------------------------------------------
 
+  /** Disk used by all unpacked layers (system df's LayersSize). */
+  async layersSize(): Promise<number> {
+    return this.layers.totalSize();
+  }
+
   /** GET /images/json with dockerd's filters (dangling, reference, label, before, since, until). */
   list(opts: ImageListOptions): Record<string, unknown>[] {
     const filters = opts.filters ?? new Map<string, string[]>();
