@@ -12,6 +12,7 @@ import { parseAddressPool } from '../engine/networks/ipam.js';
 import { LinkDriver } from '../drivers/network/link-driver.js';
 import { IptablesDriver } from '../drivers/network/iptables.js';
 import { eventRoutes } from '../api/routes/events.js';
+import { systemDfRoutes } from '../api/routes/system-df.js';
 import { distributionRoutes } from '../api/routes/distribution.js';
 import { RegistryClient } from '../drivers/registry/registry-client.js';
 import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
