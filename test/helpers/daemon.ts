@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeNetworkLeftovers, testNetwork } from './network.js';
 
 /** The checkout's root (dist/test/helpers → ../../..). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -17,6 +18,8 @@ export interface TestDaemon {
   dataRoot: string;
   execRoot: string;
   host: string;
+  /** The daemon's own default bridge (also names its iptables chains). */
+  bridge: string;
   proc: ChildProcess;
   /** Everything berthd wrote to stderr so far. */
   log(): string;
@@ -34,7 +37,8 @@ export interface TestDaemon {
 
 /**
  * Starts a real berthd with a temporary data root, exec root and socket named after the
- * test. Integration tests run as root with real runc, conmon and overlayfs.
+ * test, and its own bridge and 10.123.x.0/22 block (unless extraArgs name a --bridge).
+ * Integration tests run as root with real runc, conmon, overlayfs, bridges and iptables.
  */
 export async function startTestDaemon(name: string, extraArgs: string[] = []): Promise<TestDaemon> {
   const safe = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 20);
@@ -42,12 +46,14 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
   const dataRoot = path.join(dir, 'data');
   const execRoot = path.join(dir, 'run');
   const socket = path.join(dir, 'berth.sock');
+  const bi = extraArgs.indexOf('--bridge');
+  const net = bi >= 0 ? { bridge: extraArgs[bi + 1], args: [] } : testNetwork();
   let proc!: ChildProcess;
   let stderr = '';
   const launch = async (): Promise<void> => {
     proc = spawn(
       berthdBin,
-      ['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', process.env.BERTH_TEST_LOG ?? 'info', ...extraArgs],
+      ['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', process.env.BERTH_TEST_LOG ?? 'info', ...net.args, ...extraArgs],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     proc.stderr!.on('data', (d) => {
@@ -77,6 +83,7 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
     dataRoot,
     execRoot,
     host: `unix://${socket}`,
+    bridge: net.bridge,
     get proc() {
       return proc;
     },
@@ -102,6 +109,7 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
         }
       } finally {
         await sweepMounts(dir);
+        if (net.bridge !== 'none') await removeNetworkLeftovers(net.bridge, dataRoot).catch(() => undefined);
         await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       }
     },

@@ -481,6 +481,7 @@ export class SandboxService implements NetworkAttacher {
     } else {
       ip = s.pool.allocate();
     }
+    const hadResolver = sb.endpoints.some((e) => this.nets.stateOf(e.networkId).dns);
     const used = new Set(sb.endpoints.map((e) => e.ifName));
     let n = 0;
     while (used.has(`eth${n}`)) n++;
@@ -496,6 +497,13 @@ export class SandboxService implements NetworkAttacher {
     sb.endpoints.push(live);
     this.nets.addEndpoint(live);
     this.fillSettings(sb);
+    if (!hadResolver && s.dns) {
+      // Its first user-defined network: names now go to the embedded server, as in Docker.
+      // Written in place: the file is bind-mounted into the running container.
+      const hc = rec.HostConfig;
+      const text = containerResolvConf({ host: this.cachedHostResolv, dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, embedded: s.dns.address });
+      await fsp.writeFile(rec.ResolvConfPath, text).catch((err) => log.warn('cannot update resolv.conf', { id: rec.Id.slice(0, 12), err: errorMessage(err) }));
+    }
     this.nets.publishConnect('connect', s.rec.Id, rec.Id);
   }
 
