@@ -102,14 +102,3 @@ export function portMap(mappings: PortMapping[], exposed: Record<string, unknown
   }
   return out;
 }
-
-/** ContainerSummary.Ports: [{IP, PrivatePort, PublicPort, Type}], exposed-only ports without IP. */
-export function summaryPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null> | undefined): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const [key, list] of Object.entries(ports ?? {})) {
-    const { port, proto } = parsePortKey(key);
-    if (!list || list.length === 0) out.push({ PrivatePort: port, Type: proto });
-    else for (const b of list) out.push({ IP: b.HostIp, PrivatePort: port, PublicPort: Number(b.HostPort), Type: proto });
-  }
-  return out;
-}
