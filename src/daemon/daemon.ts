@@ -94,6 +94,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   await containers.init();
   // After every running container took its addresses and ports back: drop what is left of the others.
   await sandboxes.sweep();
+  containers.startPolicyContainers();
 
   const router = new Router();
   systemRoutes(router, system);

@@ -53,7 +53,12 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
   const launch = async (): Promise<void> => {
     proc = spawn(
       berthdBin,
-      ['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', process.env.BERTH_TEST_LOG ?? 'info', ...net.args, ...extraArgs],
+      // docker.io points at a closed loopback port: a test that pulls by accident must
+      // never reach out of the machine (registry tests run their own registries).
+      [
+        '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', process.env.BERTH_TEST_LOG ?? 'info',
+        '--docker-io-endpoint', 'http://127.0.0.1:9', ...net.args, ...extraArgs,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     proc.stderr!.on('data', (d) => {

@@ -188,9 +188,10 @@ describe('images API against a real berthd', () => {
     assert.equal(r.status, 400);
     r = await d.api('POST', '/images/busybox/tag?repo=ok&tag=bad%20tag');
     assert.equal(r.status, 400);
+    // A pull reaches for docker.io, which the test daemon points at a closed port.
     r = await d.api('POST', '/images/create?fromImage=alpine&tag=3');
-    assert.equal(r.status, 404);
-    assert.match(r.json.message, /^No such image: alpine:3 \(pulling from registries is not available yet\)$/);
+    assert.ok(r.status >= 400, r.body);
+    assert.equal(r.json.message, 'Get "http://127.0.0.1:9/v2/": dial tcp 127.0.0.1:9: connect: connection refused');
   });
 
   test('history: newest first, top entry has the ID and tags, the rest <missing>', async () => {
