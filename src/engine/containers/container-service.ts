@@ -27,6 +27,7 @@ import { joinAttach, parseDetachKeys, type AttachOptions } from './container-att
 import type { EndpointSettings, NetworkAttacher, PreparedNetwork } from './network-attacher.js';
 import { runCommand } from '../../drivers/sys/command.js';
 import { readLayeredFile } from './layered-file.js';
+import { restartDecision, startsWithDaemon } from './restart-policy.js';
 import { dirSize } from '../../drivers/storage/dir-size.js';
 
 /** What the containers engine needs of the image store. */
@@ -75,6 +76,9 @@ interface Live {
   exited?: Promise<void>;
   resolveExited?: () => void;
   size?: [number, number];
+  /** A scheduled restart (restart policy) and the back-off it used. */
+  restartTimer?: NodeJS.Timeout;
+  restartDelay: number;
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -113,6 +117,19 @@ export class ContainerService implements ImageUsage {
     await Promise.all([...this.records.values()].map((rec) => this.reconcile(rec)));
   }
 
+  /**
+   * Restart policies at daemon start (moby's restore): brings back what should be running.
+   * Called once the whole daemon is up (networks reconciled), not from init().
+   */
+  startPolicyContainers(): void {
+    for (const rec of this.records.values()) {
+      if (rec.State.Running || rec.State.Restarting) continue;
+      if (rec.State.Status === 'created') continue;
+      if (!startsWithDaemon(rec.HostConfig.RestartPolicy, rec.State.ExitCode, rec.RestartCount, Boolean(rec.ManualStop))) continue;
+      void this.locked(rec.Id, () => this.doStart(rec)).catch((err) => log.error('cannot restart container at daemon start', { id: rec.Id, err: errorMessage(err) }));
+    }
+  }
+
   /** berthd is stopping: containers keep running under their conmon. */
   async shutdown(): Promise<void> {
     this.runtime.close();
@@ -123,6 +140,12 @@ export class ContainerService implements ImageUsage {
     try {
       if (rec.State.Status === 'removing') {
         await this.finishRemove(rec);
+        return;
+      }
+      if (rec.State.Restarting) {
+        // The daemon went down during a restart back-off: carry on with the restart.
+        await this.runtime.delete(rec.Id, rec.HostConfig.Runtime).catch(() => undefined);
+        await this.scheduleRestart(rec, this.liveOf(rec.Id).restartDelay || 100);
         return;
       }
       const code = await this.runtime.exitCode(rec.Id);
@@ -204,7 +227,7 @@ export class ContainerService implements ImageUsage {
   private liveOf(id: string): Live {
     let l = this.live.get(id);
     if (!l) {
-      l = { lock: Promise.resolve(), exitWaiters: [], removeWaiters: [], pendingAttach: [] };
+      l = { lock: Promise.resolve(), exitWaiters: [], removeWaiters: [], pendingAttach: [], restartDelay: 0 };
       this.live.set(id, l);
     }
     return l;
@@ -289,6 +312,9 @@ export class ContainerService implements ImageUsage {
       if (rec.State.Paused) throw new ConflictError('cannot start a paused container, try unpause instead');
       if (rec.State.Running) throw new NotModifiedError('container already started');
       if (rec.State.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
+      // A start by the user resets the restart manager.
+      rec.RestartCount = 0;
+      this.liveOf(rec.Id).restartDelay = 0;
       await this.doStart(rec);
     });
   }
@@ -482,7 +508,41 @@ export class ContainerService implements ImageUsage {
     this.settleExitWaiters(id, code);
     if (rec.HostConfig.AutoRemove) {
       await this.locked(id, () => this.finishRemove(rec)).catch((err) => log.error('auto-remove failed', { id, err: errorMessage(err) }));
+      return;
     }
+    const ranMs = Date.parse(rec.State.FinishedAt) - Date.parse(rec.State.StartedAt);
+    const d = restartDecision(rec.HostConfig.RestartPolicy, code, rec.RestartCount, Boolean(rec.ManualStop), ranMs, l.restartDelay);
+    if (d.restart) await this.scheduleRestart(rec, d.delay);
+  }
+
+  /** Restart policy: the container shows as restarting until the back-off delay has passed. */
+  private async scheduleRestart(rec: ContainerRecord, delay: number): Promise<void> {
+    const l = this.liveOf(rec.Id);
+    l.restartDelay = delay;
+    rec.State = { ...rec.State, Status: 'restarting', Running: true, Restarting: true };
+    await this.save(rec).catch((err) => log.error('cannot save container record', { id: rec.Id, err: errorMessage(err) }));
+    l.restartTimer = setTimeout(() => {
+      l.restartTimer = undefined;
+      void this.locked(rec.Id, async () => {
+        if (!rec.State.Restarting || !this.records.has(rec.Id)) return;
+        rec.RestartCount++;
+        await this.doStart(rec);
+      }).catch((err) => {
+        log.error('restart failed', { id: rec.Id, err: errorMessage(err) });
+      });
+    }, delay);
+  }
+
+  /** Cancels a scheduled restart (stop, kill, rm): the container stays exited. */
+  private async cancelRestart(rec: ContainerRecord): Promise<boolean> {
+    const l = this.liveOf(rec.Id);
+    if (!rec.State.Restarting) return false;
+    if (l.restartTimer) clearTimeout(l.restartTimer);
+    l.restartTimer = undefined;
+    rec.ManualStop = true;
+    rec.State = { ...rec.State, Status: 'exited', Running: false, Restarting: false };
+    await this.save(rec);
+    return true;
   }
 
   private settleExitWaiters(id: string, code: number): void {
@@ -516,6 +576,10 @@ export class ContainerService implements ImageUsage {
   }
 
   private async doStop(rec: ContainerRecord, timeoutSec?: number, signal?: string): Promise<void> {
+    if (await this.cancelRestart(rec)) {
+      this.deps.events.publish('container', 'stop', rec.Id, this.attrs(rec));
+      return;
+    }
     rec.ManualStop = true;
     const sig = parseSignal(signal || rec.Config.StopSignal, 'SIGTERM');
     const timeout = timeoutSec ?? rec.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
@@ -554,7 +618,10 @@ export class ContainerService implements ImageUsage {
     const rec = this.resolve(ref);
     const sig = parseSignal(signal, 'SIGKILL');
     await this.locked(rec.Id, async () => {
-      if (!rec.State.Running) throw new ConflictError(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`);
+      if (!rec.State.Running || rec.State.Restarting) {
+        if (rec.State.Restarting) throw new ConflictError(`Cannot kill container: ${ref}: Container ${rec.Id} is restarting, wait until the container is running`);
+        throw new ConflictError(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`);
+      }
       if (sig === 'SIGKILL') rec.ManualStop = true;
       const exited = sig === 'SIGKILL' ? this.exitPromise(rec.Id) : undefined;
       await this.signal(rec, sig);
@@ -578,6 +645,7 @@ export class ContainerService implements ImageUsage {
     const rec = this.resolve(ref);
     await this.locked(rec.Id, async () => {
       if (!rec.State.Running) throw new ConflictError(`Container ${rec.Id} is not running`);
+      if (rec.State.Restarting) throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
       if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is already paused`);
       await this.runtime.pause(rec.Id, rec.HostConfig.Runtime);
       rec.State.Paused = true;
@@ -605,6 +673,12 @@ export class ContainerService implements ImageUsage {
     const rec = this.resolve(ref);
     await this.locked(rec.Id, async () => {
       if (!this.records.has(rec.Id)) throw new NotFoundError(`No such container: ${ref}`);
+      if (rec.State.Restarting) {
+        if (!force) {
+          throw new ConflictError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`);
+        }
+        await this.cancelRestart(rec);
+      }
       if (rec.State.Running) {
         if (!force) {
           const what = rec.State.Paused ? 'container is paused' : 'container is running';
@@ -701,7 +775,7 @@ export class ContainerService implements ImageUsage {
 
   async top(ref: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
     const rec = this.resolve(ref);
-    if (!rec.State.Running) throw new ConflictError(`Container ${rec.Id} is not running`);
+    if (!rec.State.Running || rec.State.Restarting) throw new ConflictError(`Container ${rec.Id} is not running`);
     if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before inspecting it`);
     const pids = await this.runtime.pids(rec.Id, rec.HostConfig.Runtime);
     const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
