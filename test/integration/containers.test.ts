@@ -371,6 +371,19 @@ describe('containers API against a real berthd', () => {
     assert.ok(c.SizeRootFs > c.SizeRw);
   });
 
+  test('ulimits apply; ones above the host limit are clamped with a warning', async () => {
+    const ok = await runToEnd(['sh', '-c', '[ "$(ulimit -n)" = 100 ] && [ "$(ulimit -Hn)" = 200 ]'], { HostConfig: { Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 200 }] } });
+    assert.equal(ok.code, 0);
+    const big = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'ulimit -Hn'], HostConfig: { Ulimits: [{ Name: 'nofile', Soft: 100, Hard: 1 << 30 }] } });
+    assert.equal(big.status, 201);
+    assert.match(big.json.Warnings.join('\n'), /clamped/);
+    const w = d.api('POST', `/containers/${big.json.Id}/wait?condition=next-exit`);
+    assert.equal((await d.api('POST', `/containers/${big.json.Id}/start`)).status, 204);
+    assert.equal((await w).json.StatusCode, 0);
+    const bad = await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { Ulimits: [{ Name: 'nofile', Soft: 5, Hard: 1 }] } });
+    assert.equal(bad.status, 400);
+  });
+
   test('the daemon keeps serving after garbage', async () => {
     await new Promise<void>((resolve) => {
       const s = net.connect(d.socket);

@@ -28,6 +28,8 @@ import type { EndpointSettings, NetworkAttacher, PreparedNetwork } from './netwo
 import { runCommand } from '../../drivers/sys/command.js';
 import { readLayeredFile } from './layered-file.js';
 import { restartDecision, startsWithDaemon } from './restart-policy.js';
+import { clampUlimits, validateUlimits } from './ulimits.js';
+import { hostHardLimits } from '../../drivers/sys/host-limits.js';
 import { dirSize } from '../../drivers/storage/dir-size.js';
 
 /** What the containers engine needs of the image store. */
@@ -278,6 +280,8 @@ export class ContainerService implements ImageUsage {
     try {
       const rec = buildRecord({ id, name: nm, body, image, dataDir: this.store.root, defaultRuntime: runtime });
       checkMountSources(rec);
+      validateUlimits(rec.HostConfig.Ulimits);
+      const { warnings } = clampUlimits(rec.HostConfig.Ulimits, await hostHardLimits());
       if (rec.HostConfig.NetworkMode.startsWith('container:')) this.resolve(rec.HostConfig.NetworkMode.slice('container:'.length));
       const networking = body.NetworkingConfig as { EndpointsConfig?: Record<string, Partial<EndpointSettings> | null> } | null | undefined;
       await this.deps.network?.validate(rec, networking?.EndpointsConfig ?? undefined);
@@ -286,7 +290,8 @@ export class ContainerService implements ImageUsage {
       await this.save(rec);
       this.records.set(id, rec);
       this.deps.events.publish('container', 'create', id, this.attrs(rec));
-      return { Id: id, Warnings: [] };
+      for (const w of warnings) log.warn(w, { id });
+      return { Id: id, Warnings: warnings };
     } catch (err) {
       this.names.delete(nm);
       await fsp.rm(dir, { recursive: true, force: true });
@@ -340,7 +345,9 @@ export class ContainerService implements ImageUsage {
       const { net, joined } = await this.prepareNetwork(rec);
       networkPrepared = true;
       await this.writeEtcFiles(rec, net, joined);
+      const { rlimits } = clampUlimits(rec.HostConfig.Ulimits, await hostHardLimits());
       const spec = buildSpec({
+        rlimits,
         record: rec,
         rootfs: merged,
         rootMount,
