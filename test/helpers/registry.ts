@@ -288,16 +288,20 @@ export async function startTokenServer(dir: string, users: Record<string, string
 
 // ---- fault proxy -----------------------------------------------------------------
 
-export type Fault = 'none' | 'corrupt' | 'cut' | 'cut-once';
+export type Fault = 'none' | 'corrupt' | 'cut' | 'cut-once' | 'replace';
 
 export interface FaultProxy {
   port: number;
   host: string;
   /** Which requests the fault applies to (blob GETs of one digest, say). */
   fault: Fault;
+  /** The body sent instead of the registry's in `replace` mode (Docker-Content-Digest dropped). */
+  replacement?: Buffer;
   match: (method: string, path: string) => boolean;
   /** Every request seen: "GET /v2/.../blobs/sha256:..." */
   seen: string[];
+  /** Sets the fault (and re-arms cut-once). */
+  setFault(f: Fault, match?: (method: string, path: string) => boolean): void;
   stop(): Promise<void>;
 }
 
@@ -314,6 +318,11 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     fault: 'none',
     match: () => false,
     seen: [],
+    setFault(f, match) {
+      p.fault = f;
+      if (match) p.match = match;
+      cutDone = false;
+    },
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -337,6 +346,13 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
         ur.on('data', (c: Buffer) => chunks.push(c));
         ur.on('end', () => {
           const body = Buffer.concat(chunks);
+          if (mode === 'replace') {
+            const h: Record<string, unknown> = { ...ur.headers, 'content-length': String(p.replacement?.length ?? 0) };
+            delete h['docker-content-digest'];
+            res.writeHead(ur.statusCode ?? 502, h as http.OutgoingHttpHeaders);
+            res.end(p.replacement);
+            return;
+          }
           res.writeHead(ur.statusCode ?? 502, ur.headers);
           if (mode === 'corrupt') {
             const i = Math.floor(body.length / 2);

@@ -105,6 +105,9 @@ async function fetchManifest(repo: Repository, reference: string, ref: NamedRef)
   if (reference.startsWith('sha256:') && digest !== reference) {
     throw new InvalidParameterError(`manifest verification failed for digest ${reference}`);
   }
+  if (m.headerDigest && m.headerDigest.startsWith('sha256:') && m.headerDigest !== digest) {
+    throw new InvalidParameterError(`manifest verification failed for digest ${m.headerDigest}`);
+  }
   return { bytes: m.bytes, digest, contentType: m.contentType };
 }
 
@@ -140,7 +143,8 @@ async function pullOne(b: DistributionBackend, repo: Repository, ref: NamedRef, 
   try {
     const r = await resolve(repo, ref, want);
     // As dockerd: only a manifest that was found starts the progress stream.
-    emit({ status: `Pulling from ${familiarName(ref)}`, id: ref.digest ?? ref.tag });
+    // dockerd names the repository by its path: "library/busybox", "bb".
+    emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag });
     const m = r.manifest;
     for (const l of m.layers) {
       if (!UNPACKABLE_LAYERS.has(l.mediaType) && l.mediaType !== '') {

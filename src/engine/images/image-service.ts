@@ -488,7 +488,8 @@ export class ImageService {
       if (labels.length && !matchLabels(labels, img.config.config?.Labels ?? {})) continue;
       try {
         if (refs.length) {
-          for (const r of refs) if (this.images.has(img.id)) deleted.push(...(await this.remove(referenceString(r))));
+          // Untagging a repository's last tag also drops its digests: skip refs already gone.
+          for (const r of refs) if (this.images.has(img.id) && this.refs.get(r) === img.id) deleted.push(...(await this.remove(referenceString(r))));
         } else deleted.push(...(await this.remove(img.id)));
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
