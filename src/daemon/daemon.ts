@@ -16,6 +16,8 @@ import { systemDfRoutes } from '../api/routes/system-df.js';
 import { distributionRoutes } from '../api/routes/distribution.js';
 import { RegistryClient } from '../drivers/registry/registry-client.js';
 import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
+import { execRoutes } from '../api/routes/exec.js';
+import { ContainerExecs } from '../engine/containers/container-exec.js';
 import { EventBus } from '../engine/events.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { ContainerService } from '../engine/containers/container-service.js';
@@ -103,7 +105,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   imageRoutes(router, images);
   networkRoutes(router, networks, containers);
   distributionRoutes(router, images);
-  containerRoutes(router, containers, images);
+  const execs = new ContainerExecs({ containers, runtime, events });
+  containerRoutes(router, containers, images, (id) => execs.idsFor(id));
+  execRoutes(router, execs);
 
   const server = new ApiServer(router, () => ({
     'Api-Version': system.version().ApiVersion as string,

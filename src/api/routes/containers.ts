@@ -13,7 +13,7 @@ export interface ImageLookup {
   inspect(ref: string, apiVersion: string): Record<string, unknown>;
 }
 
-export function containerRoutes(r: Router, containers: ContainerService, images?: ImageLookup): void {
+export function containerRoutes(r: Router, containers: ContainerService, images?: ImageLookup, execIds?: (id: string) => string[] | null): void {
   // ContainerList
   r.add('GET', '/containers/json', 'ContainerList', async (ctx) => {
     const list = await listContainers(containers.all(), {
@@ -61,7 +61,7 @@ export function containerRoutes(r: Router, containers: ContainerService, images?
   // ContainerInspect
   r.add('GET', '/containers/:id/json', 'ContainerInspect', async (ctx) => {
     const rec = containers.resolve(ctx.params.id);
-    ctx.send(200, inspectView(rec, containers.dataRoot()));
+    ctx.send(200, { ...inspectView(rec, containers.dataRoot()), ExecIDs: execIds?.(rec.Id) ?? null });
   });
 
   // ContainerStart

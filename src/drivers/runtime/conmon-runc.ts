@@ -5,7 +5,8 @@ import { SeqpacketSocket } from 'node-unix-socket';
 import { checkCommand, runCommand } from '../sys/command.js';
 import { InvalidParameterError, SystemError, isErrno } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
-import type { AttachChannel, ContainerRuntime, TaskSpec, TaskState } from '../../engine/containers/runtime.js';
+import type { AttachChannel, ContainerRuntime, ExecProcess, ExecSpec, TaskSpec, TaskState } from '../../engine/containers/runtime.js';
+import { conmonExec } from './conmon-exec.js';
 
 export interface RuntimeConfig {
   execRoot: string;
@@ -260,6 +261,12 @@ export class ConmonRuncRuntime implements ContainerRuntime {
         finish();
       },
     };
+  }
+
+  exec(spec: ExecSpec): Promise<ExecProcess> {
+    const r = this.runtime(spec.runtime);
+    const execDir = path.join(this.cfg.execRoot, 'execs');
+    return conmonExec({ conmon: this.conmon, runtime: r, bundle: this.bundle(spec.containerId), execDir, socketDir: this.socketDir }, spec);
   }
 
   async resize(id: string, rows: number, cols: number): Promise<void> {

@@ -48,7 +48,35 @@ export interface ContainerRuntime {
   resize(id: string, rows: number, cols: number): Promise<void>;
   /** Files a task leaves that say it existed (for re-adoption). */
   taskExists(id: string): Promise<boolean>;
+  /**
+   * Starts another process in the running task (docker exec). Resolves once it runs;
+   * rejects with the runtime's error (missing binary, bad cwd, ...) when it cannot start.
+   */
+  exec(spec: ExecSpec): Promise<ExecProcess>;
   close(): void;
+}
+
+/** An exec: the container's own process spec with these fields replaced. */
+export interface ExecSpec {
+  containerId: string;
+  /** Unique per exec (64 hex chars); the driver keeps the exec's files under it. */
+  execId: string;
+  /** OCI process fields that replace the container's (args, env, cwd, user, terminal, consoleSize, capabilities). */
+  process: Record<string, unknown>;
+  tty: boolean;
+  openStdin: boolean;
+  /** Connect the attach channel before the process starts, so no output is lost. */
+  attach: boolean;
+  runtime: string;
+}
+
+export interface ExecProcess {
+  pid: number;
+  /** Set when `attach` was asked for. */
+  channel?: AttachChannel;
+  /** Resolves with the exit code (never rejects). */
+  exited: Promise<number>;
+  resize(rows: number, cols: number): Promise<void>;
 }
 
 export interface AttachChannel {
