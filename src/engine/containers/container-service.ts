@@ -401,6 +401,11 @@ export class ContainerService implements ImageUsage {
       if (invalid) rec.State.Status = 'exited';
       await this.save(rec).catch(() => undefined);
       this.settleExitWaiters(rec.Id, code);
+      // As dockerd does: a failed start of a --rm container removes it (the docker CLI
+      // waits for condition=removed before it reports the error).
+      if (rec.HostConfig.AutoRemove) {
+        await this.finishRemove(rec).catch((e) => log.error('auto-remove failed', { id: rec.Id, err: errorMessage(e) }));
+      }
       if (invalid) throw new InvalidParameterError(message, { cause: err });
       throw wrap(err, 'failed to start container');
     } finally {
