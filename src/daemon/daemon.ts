@@ -18,6 +18,8 @@ import { RegistryClient } from '../drivers/registry/registry-client.js';
 import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
 import { execRoutes } from '../api/routes/exec.js';
 import { ContainerExecs } from '../engine/containers/container-exec.js';
+import { archiveRoutes } from '../api/routes/archive.js';
+import { ContainerArchive } from '../engine/containers/container-archive.js';
 import { EventBus } from '../engine/events.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { ContainerService } from '../engine/containers/container-service.js';
@@ -108,6 +110,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const execs = new ContainerExecs({ containers, runtime, events });
   containerRoutes(router, containers, images, (id) => execs.idsFor(id));
   execRoutes(router, execs);
+  archiveRoutes(router, new ContainerArchive({ containers, events }));
 
   const server = new ApiServer(router, () => ({
     'Api-Version': system.version().ApiVersion as string,

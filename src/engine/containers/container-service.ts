@@ -226,6 +226,29 @@ export class ContainerService implements ImageUsage {
     return path.join(this.store.dir(id), 'merged');
   }
 
+  /**
+   * Runs `fn` on the container's root filesystem as its processes see it: while it runs,
+   * `/proc/<pid>/root` (bind mounts and tmpfs included); otherwise its rootfs mounted on
+   * the host for the duration, under the container's lock so it cannot start meanwhile.
+   * For cp, export and the like: `fn` must not trust the tree (see drivers/storage/rooted-fs).
+   */
+  async withRootfs<T>(ref: string, fn: (root: string, rec: ContainerRecord) => Promise<T>): Promise<T> {
+    const rec = this.resolve(ref);
+    if (rec.State.Running && rec.State.Pid > 0) return fn(`/proc/${rec.State.Pid}/root`, rec);
+    return this.locked(rec.Id, async () => {
+      if (!this.records.has(rec.Id)) throw new NotFoundError(`No such container: ${ref}`);
+      if (rec.State.Running && rec.State.Pid > 0) return fn(`/proc/${rec.State.Pid}/root`, rec);
+      const dir = this.store.dir(rec.Id);
+      const merged = this.mergedDir(rec.Id);
+      await this.deps.rootfs.mount(rec.LayerDirs, path.join(dir, 'diff'), path.join(dir, 'work'), merged);
+      try {
+        return await fn(merged, rec);
+      } finally {
+        await this.deps.rootfs.unmount(merged).catch((err) => log.warn('cannot unmount rootfs', { id: rec.Id, err: errorMessage(err) }));
+      }
+    });
+  }
+
   private liveOf(id: string): Live {
     let l = this.live.get(id);
     if (!l) {
