@@ -25,6 +25,8 @@ export interface RegistryOptions {
   certsDirs: string[];
   /** The official endpoint of docker.io (tests and air-gapped setups point it elsewhere). */
   dockerIoEndpoint: string;
+  /** Insecure without being listed; dockerd's default, loopback, unless given. */
+  defaultInsecure?: string[];
 }
 
 export interface TlsMaterial {
@@ -86,7 +88,7 @@ export class RegistryEndpoints {
 
   constructor(readonly options: RegistryOptions) {
     // dockerd's default: loopback registries need no TLS.
-    for (const r of ['127.0.0.0/8', '::1/128', ...options.insecureRegistries]) {
+    for (const r of [...(options.defaultInsecure ?? ['127.0.0.0/8', '::1/128']), ...options.insecureRegistries]) {
       const c = parseCidr(r);
       if (c) this.cidrs.push(c.net);
       else this.names.add(r.toLowerCase());

@@ -176,7 +176,8 @@ export class RegistryClient {
       } catch (err) {
         first ??= err;
         if (err instanceof NetworkError && i < eps.length - 1) continue;
-        throw first instanceof NetworkError ? first : err;
+        // Two failed connections: the first (HTTPS) names the registry best.
+        throw err instanceof NetworkError && first instanceof NetworkError ? first : err;
       }
     }
     throw first;

@@ -10,7 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { Transform } from 'node:stream';
-import { InvalidParameterError, NotFoundError, UnavailableError, errorMessage, wrap } from '../../lib/errors.js';
+import { InvalidParameterError, NotFoundError, SystemError, UnauthorizedError, UnavailableError, errorMessage, wrap } from '../../lib/errors.js';
 import type { BlobWriter } from '../../drivers/storage/content-store.js';
 import { chainIds } from '../../drivers/storage/layer-store.js';
 import { NetworkError } from '../../drivers/registry/http.js';
@@ -78,12 +78,16 @@ export function translatePullError(err: unknown, ref: NamedRef): Error {
   const msg = errorMessage(err);
   switch (info?.code) {
     case 'DENIED':
+    case 'UNAUTHORIZED':
       return new NotFoundError(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${msg}`, { cause: err });
     case 'MANIFEST_UNKNOWN':
       return new NotFoundError(`manifest for ${familiarString(ref)} not found: ${msg}`, { cause: err });
     case 'NAME_UNKNOWN':
       return new NotFoundError(`repository ${familiarName(ref)} not found: ${msg}`, { cause: err });
   }
+  // Never a 401 to the client: the docker CLI would take it for its own missing login
+  // and prompt for one (dockerd answers registry auth failures as a 500 too).
+  if (err instanceof UnauthorizedError) return new SystemError(msg, { cause: err });
   return err instanceof Error ? err : new Error(msg);
 }
 
