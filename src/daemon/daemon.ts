@@ -18,8 +18,10 @@ import { RegistryClient } from '../drivers/registry/registry-client.js';
 import { validateRegistryOptions } from '../drivers/registry/endpoints.js';
 import { execRoutes } from '../api/routes/exec.js';
 import { ContainerExecs } from '../engine/containers/container-exec.js';
+import { HealthMonitor } from '../engine/containers/health-monitor.js';
 import { archiveRoutes } from '../api/routes/archive.js';
 import { ContainerArchive } from '../engine/containers/container-archive.js';
+import { containerFsRoutes } from '../api/routes/container-fs.js';
 import { EventBus } from '../engine/events.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { ContainerService } from '../engine/containers/container-service.js';
@@ -110,7 +112,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const execs = new ContainerExecs({ containers, runtime, events });
   containerRoutes(router, containers, images, (id) => execs.idsFor(id));
   execRoutes(router, execs);
+  const health = new HealthMonitor(containers, execs, events);
+  health.adopt(containers.all());
   archiveRoutes(router, new ContainerArchive({ containers, events }));
+  containerFsRoutes(router, { containers, images, events });
 
   const server = new ApiServer(router, () => ({
     'Api-Version': system.version().ApiVersion as string,
@@ -126,6 +131,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   return {
     server,
     async stop() {
+      health.close();
       await server.close();
       registry.close();
       await containers.shutdown();

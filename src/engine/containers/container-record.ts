@@ -85,6 +85,13 @@ export interface HostConfig {
   [key: string]: unknown;
 }
 
+/** State.Health: the last results of the container's health check. */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy' | 'none';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
 export interface ContainerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
   Running: boolean;
@@ -97,6 +104,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  Health?: HealthState;
 }
 
 /** The persisted container: config + last known state. The live task is the runtime's. */

@@ -17,7 +17,7 @@ import { randomName, isValidContainerName, invalidNameMessage } from '../../lib/
 import type { EventBus } from '../events.js';
 import type { ImageHandle, ImageUsage } from '../images/image-types.js';
 import { buildRecord, type CreateRequest } from './container-create.js';
-import { ZERO_TIME, type ContainerRecord } from './container-record.js';
+import { ZERO_TIME, type ContainerRecord, type HealthState } from './container-record.js';
 import { ContainerStore } from './container-store.js';
 import { buildSpec, resolveUser } from './oci-spec.js';
 import type { AttachChannel, ContainerRuntime } from './runtime.js';
@@ -215,6 +215,15 @@ export class ContainerService implements ImageUsage {
 
   dataRoot(): string {
     return this.store.root;
+  }
+
+  /** Records a health check result; a status change is a `health_status` event. */
+  async setHealth(id: string, health: HealthState, changed: boolean): Promise<void> {
+    const rec = this.records.get(id);
+    if (!rec || !rec.State.Running) return;
+    rec.State.Health = health;
+    await this.save(rec);
+    if (changed) this.deps.events.publish('container', `health_status: ${health.Status}`, id, this.attrs(rec));
   }
 
   /** Bytes the container wrote to its own layer (Docker's SizeRw). */
