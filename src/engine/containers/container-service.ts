@@ -753,6 +753,7 @@ export class ContainerService implements ImageUsage {
     // without a record, which the store sweeps at start.
     await this.store.remove(rec.Id);
     this.records.delete(rec.Id);
+    this.failPendingAttaches(rec.Id);
     if (this.names.get(rec.Name.slice(1)) === rec.Id) this.names.delete(rec.Name.slice(1));
     this.deps.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
     const l = this.liveOf(rec.Id);
@@ -857,12 +858,12 @@ export class ContainerService implements ImageUsage {
       await joinAttach(client, channel, opts, write);
       return;
     }
-    if (rec.State.Status === 'exited' || rec.State.Status === 'dead') {
-      // Nothing will come: Docker ends the stream at once for a stopped container.
+    if (rec.State.Status === 'dead' || rec.State.Status === 'removing') {
       client.end();
       return;
     }
-    // Created: join when the container starts (before runc start, so no output is missed).
+    // Created or exited: join when the container (next) starts, before runc start so no
+    // output is missed. dockerd does the same: `docker start -a` attaches, then starts.
     await new Promise<void>((resolve) => {
       const pending: PendingAttach = { client, opts, write, done: () => resolve() };
       l.pendingAttach.push(pending);
