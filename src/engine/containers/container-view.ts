@@ -76,9 +76,14 @@ function summaryPorts(rec: ContainerRecord): Record<string, unknown>[] {
   return out;
 }
 
+/** ContainerSummary.Command as dockerd writes it: arguments with a space in single quotes. */
+export function summaryCommand(cmdPath: string, args: string[]): string {
+  return [cmdPath, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
+}
+
 /** GET /containers/json: one ContainerSummary. */
 export function summaryView(rec: ContainerRecord, now = Date.now()): Record<string, unknown> {
-  const cmd = [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? a : a)).join(' ');
+  const cmd = summaryCommand(rec.Path, rec.Args);
   return {
     Id: rec.Id,
     Names: [rec.Name],
