@@ -47,7 +47,7 @@ export function apiErrorFromBody(status: number, body: string): ApiError {
   } catch {
     /* plain text body */
   }
-  if (!message) message = `${status} ${statusText(status)}`;
+  if (!message) message = `${status} ${statusText(status)}`.trim();
   return new ApiError(status, message);
 }
 

@@ -155,6 +155,11 @@ export function containerRoutes(r: Router, containers: ContainerService, images?
     res.end();
   });
 
+  // ContainerUpdate
+  r.add('POST', '/containers/:id/update', 'ContainerUpdate', async (ctx) => {
+    ctx.send(200, await containers.update(ctx.params.id, (await ctx.json<Record<string, unknown>>()) ?? {}));
+  });
+
   // ContainerTop
   r.add('GET', '/containers/:id/top', 'ContainerTop', async (ctx) => {
     ctx.send(200, await containers.top(ctx.params.id, ctx.query.get('ps_args') ?? ''));

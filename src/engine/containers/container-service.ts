@@ -16,10 +16,10 @@ import { log } from '../../lib/log.js';
 import { randomName, isValidContainerName, invalidNameMessage } from '../../lib/names.js';
 import type { EventBus } from '../events.js';
 import type { ImageHandle, ImageUsage } from '../images/image-types.js';
-import { buildRecord, type CreateRequest } from './container-create.js';
+import { buildRecord, normalizeHostConfig, type CreateRequest } from './container-create.js';
 import { ZERO_TIME, type ContainerRecord, type HealthState } from './container-record.js';
 import { ContainerStore } from './container-store.js';
-import { buildSpec, resolveUser } from './oci-spec.js';
+import { buildSpec, resolveUser, resourceLimits } from './oci-spec.js';
 import type { AttachChannel, ContainerRuntime } from './runtime.js';
 import { parseSignal } from './signals.js';
 import { streamLogs, type LogOptions } from './container-logs.js';
@@ -215,6 +215,29 @@ export class ContainerService implements ImageUsage {
 
   dataRoot(): string {
     return this.store.root;
+  }
+
+  /** POST /containers/{id}/update: new limits (applied at once to a running task) and restart policy. */
+  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }> {
+    const rec = this.resolve(ref);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParameterError('invalid update body');
+    return this.locked(rec.Id, async () => {
+      const { RestartPolicy, ...resources } = body as { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } };
+      const allowed = ['CpuShares', 'Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'KernelMemory', 'OomKillDisable', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'Ulimits'];
+      const given = Object.fromEntries(Object.entries(resources).filter(([k, v]) => allowed.includes(k) && v !== undefined && v !== null && v !== 0 && v !== ''));
+      const merged = normalizeHostConfig({ ...rec.HostConfig, ...given, RestartPolicy: RestartPolicy?.Name !== undefined ? RestartPolicy : rec.HostConfig.RestartPolicy }, rec.HostConfig.Runtime);
+      if (merged.Memory && merged.MemorySwap > 0 && merged.MemorySwap < merged.Memory) {
+        throw new InvalidParameterError('Minimum memoryswap limit should be larger than memory limit, see usage');
+      }
+      if (rec.State.Running && !rec.State.Restarting) {
+        const limits = resourceLimits(merged);
+        if (Object.keys(limits).length) await this.runtime.update(rec.Id, rec.HostConfig.Runtime, limits);
+      }
+      rec.HostConfig = merged;
+      await this.save(rec);
+      this.deps.events.publish('container', 'update', rec.Id, this.attrs(rec));
+      return { Warnings: [] };
+    });
   }
 
   /** Records a health check result; a status change is a `health_status` event. */
@@ -527,6 +550,9 @@ export class ContainerService implements ImageUsage {
       await this.runtime.delete(id, rec.HostConfig.Runtime).catch(() => undefined);
       return;
     }
+    // The OOM counter lives in the task's cgroup, which the delete removes.
+    const oomKilled = await this.runtime.oomKilled(id, rec.HostConfig.Runtime).catch(() => false);
+    if (oomKilled) this.deps.events.publish('container', 'oom', id, this.attrs(rec));
     await Promise.all([
       this.runtime.delete(id, rec.HostConfig.Runtime).catch((err) => log.warn('cannot delete task', { id, err: errorMessage(err) })),
       this.deps.rootfs.unmount(this.mergedDir(id)).catch((err) => log.warn('cannot unmount rootfs', { id, err: errorMessage(err) })),
@@ -541,6 +567,7 @@ export class ContainerService implements ImageUsage {
       Pid: 0,
       ExitCode: code,
       Error: error,
+      OOMKilled: oomKilled,
       FinishedAt: new Date().toISOString(),
     };
     // An auto-remove container's record goes next; a crash in between is re-adopted as an exit anyway.
