@@ -334,7 +334,7 @@ function extract(b: DistributionBackend, l: Descriptor, parent: string | undefin
         cb(null, chunk);
       },
     });
-    const src = createReadStream(b.content.blobPath(l.digest));
+    const src = createReadStream(b.content.blobPath(l.digest), { highWaterMark: 1 << 20 });
     src.on('error', (err) => tap.destroy(err));
     src.pipe(tap);
     try {
