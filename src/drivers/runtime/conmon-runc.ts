@@ -191,6 +191,34 @@ export class ConmonRuncRuntime implements ContainerRuntime {
     }
   }
 
+  async oomKilled(id: string, runtime: string): Promise<boolean> {
+    let paths: Record<string, string> | undefined;
+    try {
+      const state = JSON.parse(await fsp.readFile(path.join(this.runtime(runtime).root, id, 'state.json'), 'utf8'));
+      paths = state.cgroup_paths;
+    } catch {
+      return false;
+    }
+    // v1: memory.oom_control's oom_kill counter; v2: memory.events in the unified group.
+    const files = [paths?.memory && path.join(paths.memory, 'memory.oom_control'), paths?.[''] && path.join(paths[''], 'memory.events')];
+    for (const f of files) {
+      if (!f) continue;
+      try {
+        const m = /^oom_kill (\d+)$/m.exec(await fsp.readFile(f, 'utf8'));
+        if (m && Number(m[1]) > 0) return true;
+      } catch {
+        /* not this hierarchy */
+      }
+    }
+    return false;
+  }
+
+  async update(id: string, runtime: string, resources: Record<string, unknown>): Promise<void> {
+    const r = this.runtime(runtime);
+    const res = await runCommand(r.bin, ['--root', r.root, ...r.args, 'update', '-r', '-', id], { input: JSON.stringify(resources) });
+    if (res.code !== 0) throw new SystemError(`Cannot update container ${id}: ${res.stderr.trim() || 'runc update failed'}`);
+  }
+
   async taskExists(id: string): Promise<boolean> {
     try {
       await fsp.access(path.join(this.bundle(id), 'config.json'));

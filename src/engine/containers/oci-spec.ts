@@ -123,26 +123,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
   const resources: Record<string, unknown> = {
     devices: hc.Privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules,
   };
-  const memory: Record<string, unknown> = {};
-  if (hc.Memory > 0) memory.limit = hc.Memory;
-  if (hc.MemoryReservation > 0) memory.reservation = hc.MemoryReservation;
-  if (hc.MemorySwap > 0 || hc.MemorySwap === -1) memory.swap = hc.MemorySwap;
-  else if (hc.Memory > 0 && !hc.MemorySwap) memory.swap = hc.Memory * 2;
-  if (hc.OomKillDisable) memory.disableOOMKiller = true;
-  if (Object.keys(memory).length) resources.memory = memory;
-  const cpu: Record<string, unknown> = {};
-  if (hc.CpuShares) cpu.shares = hc.CpuShares;
-  if (hc.NanoCpus) {
-    cpu.period = 100000;
-    cpu.quota = Math.round((hc.NanoCpus * 100000) / 1e9);
-  } else {
-    if (hc.CpuPeriod) cpu.period = hc.CpuPeriod;
-    if (hc.CpuQuota) cpu.quota = hc.CpuQuota;
-  }
-  if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
-  if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
-  if (Object.keys(cpu).length) resources.cpu = cpu;
-  if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit };
+  Object.assign(resources, resourceLimits(hc));
 
   return {
     ociVersion: '1.0.2',
@@ -214,4 +195,30 @@ export function resolveUser(spec: string, passwd: string, group: string, groupAd
   }
   extra.delete(gid);
   return { uid, gid, additionalGids: [gid, ...extra] };
+}
+
+/** Memory, CPU and pids limits as OCI LinuxResources (also what `runc update` takes). */
+export function resourceLimits(hc: ContainerRecord['HostConfig']): Record<string, unknown> {
+  const resources: Record<string, unknown> = {};
+  const memory: Record<string, unknown> = {};
+  if (hc.Memory > 0) memory.limit = hc.Memory;
+  if (hc.MemoryReservation > 0) memory.reservation = hc.MemoryReservation;
+  if (hc.MemorySwap > 0 || hc.MemorySwap === -1) memory.swap = hc.MemorySwap;
+  else if (hc.Memory > 0 && !hc.MemorySwap) memory.swap = hc.Memory * 2;
+  if (hc.OomKillDisable) memory.disableOOMKiller = true;
+  if (Object.keys(memory).length) resources.memory = memory;
+  const cpu: Record<string, unknown> = {};
+  if (hc.CpuShares) cpu.shares = hc.CpuShares;
+  if (hc.NanoCpus) {
+    cpu.period = 100000;
+    cpu.quota = Math.round((hc.NanoCpus * 100000) / 1e9);
+  } else {
+    if (hc.CpuPeriod) cpu.period = hc.CpuPeriod;
+    if (hc.CpuQuota) cpu.quota = hc.CpuQuota;
+  }
+  if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
+  if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
+  if (Object.keys(cpu).length) resources.cpu = cpu;
+  if (hc.PidsLimit && hc.PidsLimit > 0) resources.pids = { limit: hc.PidsLimit };
+  return resources;
 }

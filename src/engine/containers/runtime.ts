@@ -46,6 +46,10 @@ export interface ContainerRuntime {
   /** Opens the task's attach channel: output as [streamId(1|2), data], input as raw bytes. */
   attach(id: string): Promise<AttachChannel>;
   resize(id: string, rows: number, cols: number): Promise<void>;
+  /** Did the kernel OOM-kill a process of this task? Read before delete (which removes the cgroup). */
+  oomKilled(id: string, runtime: string): Promise<boolean>;
+  /** Changes the resource limits of a running task (docker update). */
+  update(id: string, runtime: string, resources: Record<string, unknown>): Promise<void>;
   /** Files a task leaves that say it existed (for re-adoption). */
   taskExists(id: string): Promise<boolean>;
   /**
