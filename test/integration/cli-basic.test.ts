@@ -66,7 +66,7 @@ describe('berth CLI with a real daemon', () => {
     assert.ok(row, ps.stdout);
     assert.ok(row.startsWith(id.slice(0, 12)));
     assert.match(row, /busybox/);
-    assert.match(row, /"sh -c 'echo starte…"/);
+    assert.match(row, /"sh -c 'echo started…"/);
     assert.match(row, /Up (Less than a second|\d+ seconds?)/);
 
     const q = await berth(['ps', '-q']);
