@@ -133,6 +133,36 @@ describe('registry: pull and push with the docker CLI and berth', { skip }, () =
     assert.ok(mount.stdout.includes(`v1: digest: ${digest} `), mount.stdout);
   });
 
+  test('a pulled image whose base layer was already here keeps its digest when pushed elsewhere', async () => {
+    const bb = JSON.parse((await rawRequest('GET', `${reg.url}/v2/bb/manifests/latest`, undefined, { Accept: MT.manifest })).body.toString());
+    const baseBlob = (await rawRequest('GET', `${reg.url}/v2/bb/blobs/${bb.layers[0].digest}`)).body;
+    const baseDiffId = JSON.parse((await rawRequest('GET', `${reg.url}/v2/bb/blobs/${bb.config.digest}`)).body.toString()).rootfs.diff_ids[0];
+    await raw.putBlob('derived', baseBlob);
+    const own = await tarBuffer([{ name: 'own.txt', type: 'file', mode: 0o644, body: 'mine\n' }]);
+    const ownGz = gzipSync(own);
+    await raw.putBlob('derived', ownGz);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['cat', '/own.txt'] }, rootfs: { type: 'layers', diff_ids: [baseDiffId, sha256(own)] } }));
+    await raw.putBlob('derived', config);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MT.manifest,
+        config: { mediaType: MT.config, digest: sha256(config), size: config.length },
+        layers: [bb.layers[0], { mediaType: MT.layer, digest: sha256(ownGz), size: ownGz.length }],
+      }),
+    );
+    const digest = await raw.putManifest('derived', 'latest', MT.manifest, manifest);
+    const pull = await docker(['pull', `${reg.host}/derived`]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(pull.stdout, /Already exists/);
+    assert.equal((await docker(['run', '--rm', `${reg.host}/derived`])).stdout, 'mine\n');
+    assert.equal((await docker(['tag', `${reg.host}/derived`, `${reg.host}/derived-copy`])).code, 0);
+    const push = await docker(['push', `${reg.host}/derived-copy`]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.ok(push.stdout.includes(`latest: digest: ${digest} `), push.stdout);
+    assert.match(push.stdout, /Mounted from (bb|derived|copy)/);
+  });
+
   test('push answers with the aux digest; rmi and DELETE of repo@digest untag', async () => {
     const name = `${reg.host}/bb`;
     const r = await d.api('POST', `/images/${reg.host}/bb/push?tag=latest`, undefined, { 'X-Registry-Auth': 'e30=' });

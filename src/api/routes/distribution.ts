@@ -4,7 +4,7 @@ import { jsonLines } from '../server.js';
 import type { ImageService } from '../../engine/images/image-service.js';
 import { InvalidParameterError } from '../../lib/errors.js';
 import { parsePlatform } from '../../drivers/registry/manifest.js';
-import { parseDigest, parseNormalizedNamed, type NamedRef } from '../../engine/images/reference.js';
+import { parseDigest, parseNormalizedNamed, repoTagReference, repositoryName, type NamedRef } from '../../engine/images/reference.js';
 import { credentialsOf, decodeRegistryAuth, type AuthConfig } from '../registry-auth.js';
 
 /**
@@ -42,11 +42,11 @@ function lazyStream(ctx: RequestContext): { emit: (m: unknown) => void; end(): v
 export async function pullFromImage(ctx: RequestContext, images: ImageService, fromImage: string): Promise<void> {
   const q = ctx.query;
   const tag = q.get('tag') ?? '';
-  let ref: NamedRef = parseNormalizedNamed(fromImage);
+  // As dockerd: `pull -a` may send a trailing ':'; `tag` (maybe a digest) replaces the name's own.
+  let ref: NamedRef = parseNormalizedNamed(fromImage.replace(/:$/, ''));
   if (tag) {
-    if (ref.tag !== undefined || ref.digest !== undefined) throw new InvalidParameterError('invalid reference format');
     if (tag.includes(':')) ref = { domain: ref.domain, path: ref.path, digest: parseDigest(tag) };
-    else ref = parseNormalizedNamed(`${fromImage}:${tag}`);
+    else ref = repoTagReference(repositoryName(ref), tag);
   }
   const platformText = q.get('platform') ?? '';
   const platform = platformText ? parsePlatform(platformText) : undefined;

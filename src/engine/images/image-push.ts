@@ -105,9 +105,8 @@ async function originalManifest(b: DistributionBackend, id: string, diffIds: str
       const bytes = await b.content.read(m.digest);
       const p = parseManifest(bytes, m.mediaType);
       if (p.kind !== 'image' || p.config.digest !== id || p.layers.length !== diffIds.length) continue;
-      let all = true;
-      for (const l of p.layers) if (!(await b.content.has(l.digest))) all = false;
-      if (all) return { bytes, mediaType: p.mediaType, configMediaType: p.config.mediaType, layers: p.layers };
+      // Used only if every layer ends up pushed as the very blob it names.
+      return { bytes, mediaType: p.mediaType, configMediaType: p.config.mediaType, layers: p.layers };
     } catch {
       /* unusable: build a new one */
     }
@@ -123,9 +122,10 @@ function uploadLayer(b: DistributionBackend, repo: Repository, repoName: string,
     else emit({ status: e.status, progressDetail: {}, id });
   };
   return b.transfers.run(`upload:${repoName}:${diffId}`, b.uploadSlots, watch, async (report) => {
-    // Known registry forms we hold, the one the original manifest names first.
-    const known: LayerBlob[] = [];
-    for (const x of b.dist.layerBlobs(diffId)) if (await b.content.has(x.digest)) known.push(x);
+    // Known registry forms, the one the original manifest names first. Those we do not
+    // hold (a layer that "Already exists" when it was pulled) may still be found or
+    // mounted remotely.
+    const known = [...b.dist.layerBlobs(diffId)];
     if (preferred) known.sort((x, y) => (x.digest === preferred.digest ? -1 : y.digest === preferred.digest ? 1 : 0));
     for (const k of known) {
       if ((await repo.statBlob(k.digest)) !== undefined) {
@@ -146,9 +146,11 @@ function uploadLayer(b: DistributionBackend, repo: Repository, repoName: string,
       }
       await repo.cancelUpload(up.location);
     }
+    const held: LayerBlob[] = [];
+    for (const k of known) if (await b.content.has(k.digest)) held.push(k);
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = known.length ? await uploadKnown(b, repo, known[0], report) : await uploadCompressed(b, repo, diffId, report);
+        const out = held.length ? await uploadKnown(b, repo, held[0], report) : await uploadCompressed(b, repo, diffId, report);
         await b.dist.addLayerBlob(diffId, out, repoName);
         report({ status: 'Pushed' });
         return desc(out);
