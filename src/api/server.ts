@@ -228,7 +228,9 @@ class Context implements RequestContext {
       sock.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n` + headerLines(this.commonHeaders) + '\r\n');
       this.req.socket.removeAllListeners('timeout');
     }
-    sock.resume();
+    // Left paused: input the client sends early (stdin piped into `docker run -i`) waits
+    // until the session joins the process and resumes the socket.
+    sock.pause();
     if ('setTimeout' in sock && typeof (sock as { setTimeout?: unknown }).setTimeout === 'function') {
       (sock as unknown as { setTimeout(n: number): void }).setTimeout(0);
     }

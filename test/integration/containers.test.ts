@@ -209,6 +209,17 @@ describe('containers API against a real berthd', () => {
     assert.equal((await wait).json.StatusCode, 0);
   });
 
+  test('stdin sent before the start is not lost (echo x | docker run -i)', async () => {
+    const id = await create({ Cmd: ['cat'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true });
+    const { sock, rest } = await hijack(`/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
+    const all = collect(sock, rest);
+    sock.write('early bird\n');
+    sock.end();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+    assert.equal(demux(await all).stdout, 'early bird\n');
+  });
+
   test('tty container: raw stream, resize reaches the pty', async () => {
     const id = await create({ Cmd: ['sh', '-c', 'sleep 0.3; stty size'], Tty: true });
     const { sock, rest } = await hijack(`/containers/${id}/attach?stream=1&stdout=1&stderr=1`);

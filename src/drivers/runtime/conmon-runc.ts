@@ -115,7 +115,9 @@ export class ConmonRuncRuntime implements ContainerRuntime {
     if (task.tty) args.push('-t');
     if (task.openStdin) {
       args.push('-i');
-      if (!task.stdinOnce) args.push('--leave-stdin-open');
+      // dockerd closes a container's stdin when its client goes only for StdinOnce without a
+      // TTY: a terminal session can be detached from and attached to again.
+      if (!task.stdinOnce || task.tty) args.push('--leave-stdin-open');
     }
     const pid = await spawnConmon(this.conmon, args);
     return { pid };

@@ -98,6 +98,7 @@ export function joinAttach(client: Duplex, channel: AttachChannel, o: AttachOpti
       }
     };
     client.on('data', onInput);
+    client.resume();
     client.on('end', () => {
       // The client closed its stdin.
       if (o.stdin && o.stdinOnce) channel.closeStdin();

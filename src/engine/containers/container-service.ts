@@ -869,7 +869,7 @@ export class ContainerService implements ImageUsage {
       stderr: params.stderr,
       detachKeys: parseDetachKeys(params.detachKeys || 'ctrl-p,ctrl-q'),
       tty: rec.Config.Tty,
-      stdinOnce: rec.Config.StdinOnce,
+      stdinOnce: rec.Config.StdinOnce && !rec.Config.Tty,
     };
     if (params.logs) {
       await streamLogs(rec.LogPath, { stdout: params.stdout, stderr: params.stderr, timestamps: false, follow: false }, (s, d) => write(s, d), Promise.resolve(), Promise.resolve());
