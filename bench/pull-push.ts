@@ -69,7 +69,7 @@ async function pushToRegistry(raw: RawRegistry, repo: string, layers: Layer[]): 
 async function saveArchive(layers: Layer[], ref: string): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: unknown) => {
+  pack.on('data', (c: unknown) => {
     chunks.push(c as Buffer);
   });
   const done = new Promise<void>((r) => pack.on('end', () => r()));
