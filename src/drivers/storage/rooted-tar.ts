@@ -14,7 +14,7 @@ import { at, closeQuietly, DIR_FLAGS, FILE_RDONLY, RootedFs } from './rooted-fs.
  */
 
 export interface PackOptions {
-  /** The archive name of the top entry ("." for "the directory's contents"). */
+  /** The archive name of the top entry ("." for "the directory's contents"; '' for the contents without a top entry). */
   rebaseName: string;
   /**
    * Directories (absolute container paths) not to descend into: pseudo filesystems of a
@@ -104,8 +104,11 @@ async function packEntry(dirFd: number, name: string, archName: string, cPath: s
 }
 
 async function packDir(fd: number, st: fs.BigIntStats, archName: string, cPath: string, pack: tar.Pack, o: PackOptions, seen: Seen): Promise<void> {
-  const dirName = archName.endsWith('/') ? archName : archName + '/';
-  await addEntry(pack, { ...headerOf(st, dirName), type: 'directory' });
+  // '' archives a directory's contents without an entry for the directory (docker export).
+  if (archName !== '') {
+    const dirName = archName.endsWith('/') ? archName : archName + '/';
+    await addEntry(pack, { ...headerOf(st, dirName), type: 'directory' });
+  }
   if (o.skipDirs?.has(cPath)) return;
   let names: string[];
   try {
@@ -117,7 +120,7 @@ async function packDir(fd: number, st: fs.BigIntStats, archName: string, cPath: 
   // Go's archive walks in lexical order; so do we (stable archives).
   names.sort();
   for (const n of names) {
-    const childArch = archName === '.' ? `./${n}` : `${archName.replace(/\/$/, '')}/${n}`;
+    const childArch = archName === '' ? n : archName === '.' ? `./${n}` : `${archName.replace(/\/$/, '')}/${n}`;
     await packEntry(fd, n, childArch, cPath === '/' ? `/${n}` : `${cPath}/${n}`, pack, o, seen);
   }
 }
@@ -180,22 +183,33 @@ function readFd(fd: number, buf: Buffer, len: number): Promise<number> {
   return new Promise((resolve, reject) => fs.read(fd, buf, 0, len, null, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
-/** Pipes a pack into `out`, finishing it after `fill`; rejects on either side's failure. */
+/**
+ * Pipes a pack into `out`, finishing it after `fill`; rejects on a failure of either side.
+ * A client that goes away mid-stream is not a failure: the walk stops, quietly.
+ */
 export async function writeTar(out: Writable, fill: (pack: tar.Pack) => Promise<void>): Promise<void> {
   const pack = tar.pack();
-  const flushed = new Promise<void>((resolve, reject) => {
-    out.on('error', reject);
-    out.on('close', () => reject(new Error('the client went away')));
-    pack.on('error', reject);
-    pack.on('end', resolve);
-  });
+  let gone = false;
+  let settle!: { resolve: () => void; reject: (e: unknown) => void };
+  const flushed = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  const onGone = (): void => {
+    if (gone) return;
+    gone = true;
+    pack.destroy();
+    settle.resolve();
+  };
+  out.on('error', onGone);
+  out.on('close', onGone);
+  pack.on('error', (err: unknown) => (gone ? undefined : settle.reject(err)));
+  pack.on('end', () => settle.resolve());
   (pack as unknown as NodeJS.ReadableStream).pipe(out, { end: false });
   try {
     await fill(pack);
-    pack.finalize();
-    await flushed;
+    if (!gone) pack.finalize();
   } catch (err) {
+    if (gone) return;
     pack.destroy();
     throw err;
   }
+  await flushed;
 }
