@@ -22,6 +22,9 @@ import { HealthMonitor } from '../engine/containers/health-monitor.js';
 import { archiveRoutes } from '../api/routes/archive.js';
 import { ContainerArchive } from '../engine/containers/container-archive.js';
 import { containerFsRoutes } from '../api/routes/container-fs.js';
+import { statsRoutes } from '../api/routes/stats.js';
+import { ContainerStats } from '../engine/containers/container-stats.js';
+import { CgroupReader } from '../drivers/cgroups/cgroup-reader.js';
 import { EventBus } from '../engine/events.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { ContainerService } from '../engine/containers/container-service.js';
@@ -116,6 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   health.adopt(containers.all());
   archiveRoutes(router, new ContainerArchive({ containers, events }));
   containerFsRoutes(router, { containers, images, events });
+  statsRoutes(router, new ContainerStats({ containers, reader: new CgroupReader(cgroupVersion) }));
 
   const server = new ApiServer(router, () => ({
     'Api-Version': system.version().ApiVersion as string,
