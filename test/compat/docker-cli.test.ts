@@ -518,6 +518,7 @@ describe('docker CLI against berthd', { skip }, () => {
     await sleep(200);
 
     await d.kill9();
+    let restartedAt = 0;
     try {
       // While berthd is down, one container exits with 7.
       await fsp.writeFile(path.join(trigger, 'end'), '');
@@ -527,12 +528,16 @@ describe('docker CLI against berthd', { skip }, () => {
         await sleep(50);
       }
     } finally {
+      restartedAt = Date.now();
       await d.restart();
     }
 
     assert.equal(await inspect(logger, '{{.State.Status}}'), 'running');
     assert.equal(await inspect(tty, '{{.State.Status}}'), 'running');
     assert.equal(await inspect(ender, '{{.State.Status}} {{.State.ExitCode}}'), 'exited 7');
+    // FinishedAt is when it exited, not when berthd noticed.
+    const finishedAt = Date.parse(await inspect(ender, '{{.State.FinishedAt}}'));
+    assert.ok(finishedAt <= restartedAt, `FinishedAt ${new Date(finishedAt).toISOString()} is after berthd came back (${new Date(restartedAt).toISOString()})`);
     assert.match(await ok(['ps', '-a', '--filter', 'name=compat-crash-end', '--format', '{{.Status}}']), /^Exited \(7\) /);
     assert.equal(await ok(['wait', ender]), '7\n');
     const running = (await ok(['ps', '--format', '{{.Names}}'])).split('\n').filter(Boolean).sort();

@@ -180,6 +180,15 @@ export class ConmonRuncRuntime implements ContainerRuntime {
     }
   }
 
+  async exitTime(id: string): Promise<Date | undefined> {
+    try {
+      return (await fsp.stat(path.join(this.exitDir, id))).mtime;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
   async monitorAlive(id: string): Promise<boolean> {
     try {
       const pid = Number.parseInt(await fsp.readFile(path.join(this.bundle(id), 'conmon.pid'), 'utf8'), 10);

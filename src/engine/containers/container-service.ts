@@ -153,7 +153,9 @@ export class ContainerService implements ImageUsage {
       const code = await this.runtime.exitCode(rec.Id);
       if (rec.State.Running) {
         if (code !== undefined) {
-          await this.handleExit(rec.Id, code);
+          // It exited while berthd was down: FinishedAt is when, not now.
+          const at = await this.runtime.exitTime(rec.Id).catch(() => undefined);
+          await this.handleExit(rec.Id, code, '', at);
         } else if (await this.runtime.monitorAlive(rec.Id)) {
           const st = await this.runtime.state(rec.Id, rec.HostConfig.Runtime);
           rec.State.Paused = st?.status === 'paused';
@@ -540,7 +542,7 @@ export class ContainerService implements ImageUsage {
 
   // ---- exits -------------------------------------------------------------------------
 
-  private async handleExit(id: string, code: number, error = ''): Promise<void> {
+  private async handleExit(id: string, code: number, error = '', finishedAt?: Date): Promise<void> {
     const rec = this.records.get(id);
     if (!rec) return;
     const l = this.liveOf(id);
@@ -568,7 +570,7 @@ export class ContainerService implements ImageUsage {
       ExitCode: code,
       Error: error,
       OOMKilled: oomKilled,
-      FinishedAt: new Date().toISOString(),
+      FinishedAt: (finishedAt ?? new Date()).toISOString(),
     };
     // An auto-remove container's record goes next; a crash in between is re-adopted as an exit anyway.
     if (!rec.HostConfig.AutoRemove) {

@@ -39,6 +39,8 @@ export interface ContainerRuntime {
   pids(id: string, runtime: string): Promise<number[]>;
   /** The exit code once the task has exited, from the monitor's exit file. */
   exitCode(id: string): Promise<number | undefined>;
+  /** When the task exited (the monitor wrote its exit file), for exits berthd did not see happen. */
+  exitTime(id: string): Promise<Date | undefined>;
   /** Is the task's monitor (conmon) still alive? */
   monitorAlive(id: string): Promise<boolean>;
   /** Calls back once for every task exit (also for exits that happened while berthd was down, on re-scan). */
