@@ -74,14 +74,23 @@ function matchParts(parts: string[], segs: string[]): Record<string, string> | u
       if (segs.length - i < rest.length + 1) return undefined;
       const end = segs.length - rest.length;
       for (let j = 0; j < rest.length; j++) if (rest[j] !== segs[end + j]) return undefined;
-      params[p.slice(1, -1)] = segs.slice(i, end).map(decodeURIComponent).join('/');
+      params[p.slice(1, -1)] = segs.slice(i, end).map(decodeSegment).join('/');
       return params;
     }
     if (i >= segs.length) return undefined;
-    if (p.startsWith(':')) params[p.slice(1)] = decodeURIComponent(segs[i]);
+    if (p.startsWith(':')) params[p.slice(1)] = decodeSegment(segs[i]);
     else if (p !== segs[i]) return undefined;
   }
   return parts.length === segs.length ? params : undefined;
+}
+
+/** A malformed escape (`%E0%A4%A`) is the client's mistake: a 400, not a 500. */
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw new InvalidParameterError(`invalid escape in request path: ${seg}`);
+  }
 }
 
 /** Parses a boolean query parameter the way dockerd does ("1", "true", "True"). */

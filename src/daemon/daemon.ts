@@ -11,6 +11,7 @@ import { SandboxService } from '../engine/networks/sandbox-service.js';
 import { parseAddressPool } from '../engine/networks/ipam.js';
 import { LinkDriver } from '../drivers/network/link-driver.js';
 import { IptablesDriver } from '../drivers/network/iptables.js';
+import { ShellPool } from '../drivers/sys/shell-worker.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { systemDfRoutes } from '../api/routes/system-df.js';
 import { distributionRoutes } from '../api/routes/distribution.js';
@@ -65,8 +66,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     }),
   );
   images.setRegistry(registry);
-  const links = new LinkDriver();
-  const iptables = new IptablesDriver();
+  // Per-container network steps run as scripts in long-lived shells (cheaper than spawns).
+  const shells = new ShellPool(2);
+  const links = new LinkDriver(undefined, shells.run);
+  const iptables = new IptablesDriver(undefined, shells.run);
   const networks = new NetworkService(
     {
       root: path.join(o.dataRoot, 'network'),
@@ -140,6 +143,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       registry.close();
       await containers.shutdown();
       networks.shutdown();
+      shells.close();
       if (o.pidfile) await fsp.rm(o.pidfile, { force: true });
     },
   };

@@ -665,6 +665,29 @@ describe('docker CLI against berthd', { skip }, () => {
       await assertClean('invalid values');
     });
 
+    it('malformed API requests are 400s and poison nothing the docker CLI reads later', async () => {
+      const bodies: unknown[] = [
+        '{bad json',
+        { Image: 'busybox', Cmd: 5 },
+        { Image: 'busybox', Labels: { a: 1 } },
+        { Image: 'busybox', HostConfig: { Mounts: [null] } },
+        { Image: 'busybox', HostConfig: { Tmpfs: { '/x': 5 } } },
+        { Image: 'busybox', HostConfig: { Ulimits: [null] } },
+        { Image: 'busybox', Healthcheck: { Test: 5 } },
+        { Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'], Interval: 'often' } },
+      ];
+      for (const b of bodies) {
+        const r = await d.api('POST', '/containers/create', b);
+        assert.equal(r.status, 400, `${JSON.stringify(b)}: ${r.status} ${r.body}`);
+        assert.equal(typeof r.json?.message, 'string');
+      }
+      const esc = await d.api('GET', '/containers/%E0%A4%A/json');
+      assert.equal(esc.status, 400, esc.body);
+      // The CLI decodes every list entry: one bad record would break `docker ps` for everyone.
+      assert.equal(await ok(['ps', '-a', '--format', '{{.ID}}']), '');
+      await assertClean('malformed requests');
+    });
+
     it('the daemon survived every request', async () => {
       assert.equal(d.proc.exitCode, null);
       assert.equal(d.proc.signalCode, null);

@@ -12,27 +12,35 @@ export interface CreateRequest {
 
 const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-type Kind = 'string' | 'boolean' | 'number' | 'strings' | 'object' | 'strslice';
+type Kind = 'string' | 'boolean' | 'number' | 'strings' | 'object' | 'strslice' | 'stringmap' | 'objects';
 const configFields: Record<string, Kind> = {
   Hostname: 'string', Domainname: 'string', User: 'string', AttachStdin: 'boolean', AttachStdout: 'boolean',
   AttachStderr: 'boolean', ExposedPorts: 'object', Tty: 'boolean', OpenStdin: 'boolean', StdinOnce: 'boolean',
   Env: 'strings', Cmd: 'strslice', Healthcheck: 'object', Image: 'string', Volumes: 'object', WorkingDir: 'string',
-  Entrypoint: 'strslice', OnBuild: 'strings', Labels: 'object', StopSignal: 'string', StopTimeout: 'number',
+  Entrypoint: 'strslice', OnBuild: 'strings', Labels: 'stringmap', StopSignal: 'string', StopTimeout: 'number',
   Shell: 'strings', NetworkDisabled: 'boolean', MacAddress: 'string', ArgsEscaped: 'boolean',
 };
 const hostFields: Record<string, Kind> = {
   Binds: 'strings', NetworkMode: 'string', PortBindings: 'object', RestartPolicy: 'object', AutoRemove: 'boolean',
-  Privileged: 'boolean', CapAdd: 'strings', CapDrop: 'strings', Tmpfs: 'object', Mounts: 'object',
+  Privileged: 'boolean', CapAdd: 'strings', CapDrop: 'strings', Tmpfs: 'stringmap', Mounts: 'objects',
   ReadonlyRootfs: 'boolean', Dns: 'strings', DnsOptions: 'strings', DnsSearch: 'strings', ExtraHosts: 'strings',
   GroupAdd: 'strings', Runtime: 'string', ShmSize: 'number', Memory: 'number', MemorySwap: 'number',
   MemoryReservation: 'number', NanoCpus: 'number', CpuShares: 'number', CpuPeriod: 'number', CpuQuota: 'number',
-  CpusetCpus: 'string', CpusetMems: 'string', PidsLimit: 'number', OomKillDisable: 'boolean', Ulimits: 'object',
+  CpusetCpus: 'string', CpusetMems: 'string', PidsLimit: 'number', OomKillDisable: 'boolean', Ulimits: 'objects',
   Init: 'boolean', LogConfig: 'object', ConsoleSize: 'object',
+};
+
+const healthFields: Record<string, Kind> = {
+  Test: 'strings', Interval: 'number', Timeout: 'number', StartPeriod: 'number', StartInterval: 'number', Retries: 'number',
 };
 
 const goType: Record<Kind, string> = {
   string: 'string', boolean: 'bool', number: 'int64', strings: '[]string', object: 'object', strslice: 'strslice.StrSlice',
+  stringmap: 'map[string]string', objects: '[]object',
 };
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const jsonKind = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
 
 /** Type-checks the body the way Go's JSON decoding would refuse it, with the same kind of message. */
 export function checkTypes(body: Record<string, unknown>, fields: Record<string, Kind>, where: string): void {
@@ -45,10 +53,20 @@ export function checkTypes(body: Record<string, unknown>, fields: Record<string,
       : kind === 'number' ? typeof v === 'number' && Number.isFinite(v)
       : kind === 'strings' ? Array.isArray(v) && v.every((x) => typeof x === 'string')
       : kind === 'strslice' ? typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+      : kind === 'stringmap' ? isPlainObject(v)
+      : kind === 'objects' ? Array.isArray(v)
       : typeof v === 'object';
     if (!ok) {
       const got = Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v;
       throw new InvalidParameterError(`json: cannot unmarshal ${got} into Go struct field ${where}.${k} of type ${goType[kind]}`);
+    }
+    // Element types: a label or tmpfs option that is not a string, a mount or ulimit that is
+    // not an object, would otherwise be stored and break every later list or start.
+    const elems = kind === 'stringmap' ? Object.values(v as Record<string, unknown>) : kind === 'objects' ? (v as unknown[]) : [];
+    const bad = elems.findIndex((x) => (kind === 'stringmap' ? typeof x !== 'string' : !isPlainObject(x)));
+    if (bad >= 0) {
+      const elem = kind === 'stringmap' ? 'string' : 'object';
+      throw new InvalidParameterError(`json: cannot unmarshal ${jsonKind(elems[bad])} into Go struct field ${where}.${k} of type ${elem}`);
     }
   }
 }
@@ -86,6 +104,7 @@ export interface CreateInput {
 export function buildRecord(input: CreateInput): ContainerRecord {
   const { body, image, id } = input;
   checkTypes(body, configFields, 'ContainerConfigWrapper');
+  if (body.Healthcheck) checkTypes(body.Healthcheck as Record<string, unknown>, healthFields, 'ContainerConfigWrapper.Healthcheck');
   const hc = (body.HostConfig ?? {}) as Record<string, unknown>;
   if (typeof hc !== 'object' || Array.isArray(hc)) {
     throw new InvalidParameterError('json: cannot unmarshal into Go struct field ContainerConfigWrapper.HostConfig of type container.HostConfig');

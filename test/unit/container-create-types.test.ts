@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkTypes } from '../../src/engine/containers/container-create.js';
+import { Router } from '../../src/api/router.js';
+import { InvalidParameterError } from '../../src/lib/errors.js';
+
+const fields = { Labels: 'stringmap', Mounts: 'objects', Cmd: 'strslice' } as const;
+const check = (body: Record<string, unknown>): void => checkTypes(body, { ...fields }, 'ContainerConfigWrapper');
+
+test('create bodies: element types of maps and lists are checked like Go decoding would', () => {
+  check({ Labels: { a: 'b' }, Mounts: [{ Type: 'bind' }], Cmd: 'x' });
+  check({ Labels: null, Mounts: null });
+  assert.throws(() => check({ Labels: { a: 1 } }), (e: Error) => e instanceof InvalidParameterError && /unmarshal number into Go struct field ContainerConfigWrapper\.Labels of type string/.test(e.message));
+  assert.throws(() => check({ Labels: ['a'] }), /unmarshal array into Go struct field ContainerConfigWrapper\.Labels of type map\[string\]string/);
+  assert.throws(() => check({ Mounts: [null] }), /unmarshal null into Go struct field ContainerConfigWrapper\.Mounts of type object/);
+  assert.throws(() => check({ Mounts: [5] }), InvalidParameterError);
+  assert.throws(() => check({ Mounts: { Type: 'bind' } }), /of type \[\]object/);
+});
+
+test('a malformed escape in the path is a 400-class error, not a crash', () => {
+  const r = new Router();
+  r.add('GET', '/containers/:id/json', 'ContainerInspect', async () => undefined);
+  assert.equal(r.match('GET', '/containers/abc%20d/json') !== undefined, true);
+  assert.throws(() => r.match('GET', '/containers/%E0%A4%A/json'), InvalidParameterError);
+});
+
+test('a health check of the wrong shape is refused at create', async () => {
+  const { buildRecord } = await import('../../src/engine/containers/container-create.js');
+  const image = { id: 'sha256:' + '0'.repeat(64), config: { Cmd: ['sh'] }, layerDirs: [] } as never;
+  const input = (Healthcheck: unknown) => ({ id: 'a'.repeat(64), name: 'n', body: { Image: 'busybox', Healthcheck }, image, dataDir: '/tmp', defaultRuntime: 'runc' });
+  assert.throws(() => buildRecord(input({ Test: 5 })), /Healthcheck\.Test of type \[\]string/);
+  assert.throws(() => buildRecord(input({ Test: ['CMD', 'true'], Interval: '1s' })), /Healthcheck\.Interval of type int64/);
+  assert.equal(buildRecord(input({ Test: ['CMD', 'true'], Interval: 1e9 })).Config.Healthcheck?.Interval, 1e9);
+});
