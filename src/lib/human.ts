@@ -4,7 +4,7 @@
  * rounding and thresholds.
  */
 import { InvalidParameterError } from './errors.js';
-import { sprintf } from './go-template.js';
+import { formatFloat } from './go-float.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -63,7 +63,8 @@ function sizeAndUnit(size: number, base: number, units: string[]): [number, stri
 /** go-units HumanSizeWithPrecision: decimal units, `%.<precision>g`. */
 export function humanSizeWithPrecision(bytes: number, precision: number): string {
   const [size, unit] = sizeAndUnit(bytes, 1000, DECIMAL_UNITS);
-  return sprintf('%.*g%s', precision, size, unit);
+  // fmt's %.<precision>g is strconv's 'g' format at that precision.
+  return formatFloat(size, 'g', precision) + unit;
 }
 
 /** go-units HumanSize: "1.23MB", "4.86kB", "0B" (decimal units, 4 significant digits). */
@@ -74,7 +75,7 @@ export function humanSize(bytes: number): string {
 /** go-units BytesSize: binary units, "1.5MiB", "512KiB". */
 export function bytesSize(bytes: number): string {
   const [size, unit] = sizeAndUnit(bytes, 1024, BINARY_UNITS);
-  return sprintf('%.4g%s', size, unit);
+  return formatFloat(size, 'g', 4) + unit;
 }
 
 const BINARY_MULTIPLIERS: Record<string, number> = {
