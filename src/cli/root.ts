@@ -5,7 +5,6 @@
  */
 import { DockerClient } from '../client/docker-client.js';
 import { resolveHost } from '../client/host.js';
-import { clientVersionString } from './actions/system.js';
 import { checkArgs, commandUsage, groupUsage, StatusError, type CliContext, type CommandDef, type GroupDef, type Streams } from './command.js';
 import * as container from './commands/container.js';
 import * as image from './commands/image.js';
@@ -132,6 +131,7 @@ export async function main(argv: string[], o: MainOptions): Promise<number> {
     }
     debug = g.bool('debug');
     if (g.bool('version')) {
+      const { clientVersionString } = await import('./version.js');
       streams.out.write(`${PROGRAM} version ${clientVersionString()}\n`);
       return 0;
     }

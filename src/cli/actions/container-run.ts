@@ -10,7 +10,6 @@ import { monitorTtySize, proxySignals, startSession, type SessionEnd } from '../
 import { StatusError, type CliContext } from '../command.js';
 import { buildCreateRequest, OptionError, type ContainerOptions, type CreateRequest } from '../run-options.js';
 import { err, errorText, out } from './common.js';
-import { pullImageWithProgress } from './registry-ops.js';
 
 export interface RunOptions extends ContainerOptions {
   detach: boolean;
@@ -64,6 +63,8 @@ function buildRequest(ctx: CliContext, o: ContainerOptions, command: 'run' | 'cr
 
 /** Pulls an image, showing the progress on stderr as docker does (bars on a terminal). */
 async function pullImage(ctx: CliContext, image: string, o: { quiet: boolean; platform: string }): Promise<void> {
+  // Loaded only when a pull is needed: the registry code is not small.
+  const { pullImageWithProgress } = await import('./registry-ops.js');
   await pullImageWithProgress(ctx, image, { quiet: o.quiet, platform: o.platform, to: ctx.streams.err });
 }
 

@@ -1,7 +1,4 @@
 /** `version` and `info`, laid out like docker's. */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CLIENT_API_VERSION } from '../../client/docker-client.js';
 import type { SystemInfo, SystemVersion } from '../../client/types.js';
 import { bytesSize } from '../../lib/human.js';
@@ -9,18 +6,9 @@ import { TabWriter } from '../../lib/tabwriter.js';
 import { StatusError, type CliContext } from '../command.js';
 import { renderOne } from '../format/formatter.js';
 import { err, errorText, out } from './common.js';
+import { clientVersionString } from '../version.js';
 
-/** The CLI's own version, from package.json. */
-export function clientVersionString(): string {
-  try {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    // dist/src/cli/actions → the checkout root.
-    const pkg = JSON.parse(readFileSync(path.resolve(here, '../../../../package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? 'dev';
-  } catch {
-    return 'dev';
-  }
-}
+export { clientVersionString };
 
 export interface ClientVersion {
   Version: string;

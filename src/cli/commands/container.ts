@@ -2,8 +2,13 @@
  * `berth container ...` wiring: each command's flags, argument rule and usage, turned
  * into the typed options its action takes. The actions live in ../actions/.
  */
-import { createAction, runAction } from '../actions/container-run.js';
-import {
+import { notImplemented, type CommandDef, type GroupDef } from '../command.js';
+import { containerFlags, containerOptionsFromFlags, runOnlyFlags } from '../run-options.js';
+import { lazyActions } from '../lazy.js';
+import { detachKeysFlag, filterFlag, plainFormatFlag, tableFormatFlag } from './common-flags.js';
+
+const { createAction, runAction } = lazyActions(() => import('../actions/container-run.js'));
+const {
   attachAction,
   killAction,
   pauseAction,
@@ -14,13 +19,10 @@ import {
   stopAction,
   unpauseAction,
   waitAction,
-} from '../actions/container-ops.js';
-import { containerInspectAction, logsAction, portAction, psAction, topAction } from '../actions/container-query.js';
-import { execAction } from '../actions/container-exec.js';
-import { containerPruneAction } from '../actions/image-ops.js';
-import { notImplemented, type CommandDef, type GroupDef } from '../command.js';
-import { containerFlags, containerOptionsFromFlags, runOnlyFlags } from '../run-options.js';
-import { detachKeysFlag, filterFlag, plainFormatFlag, tableFormatFlag } from './common-flags.js';
+} = lazyActions(() => import('../actions/container-ops.js'));
+const { containerInspectAction, logsAction, portAction, psAction, topAction } = lazyActions(() => import('../actions/container-query.js'));
+const { execAction } = lazyActions(() => import('../actions/container-exec.js'));
+const { containerPruneAction } = lazyActions(() => import('../actions/image-ops.js'));
 
 const signalFlag = { name: 'signal', short: 's', kind: 'string' as const, usage: 'Signal to send to the container' };
 const timeoutFlag = { name: 'timeout', short: 't', kind: 'int' as const, usage: 'Seconds to wait before killing the container' };

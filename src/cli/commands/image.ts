@@ -1,5 +1,10 @@
 /** `berth image ...` wiring (and the top-level images, rmi, tag, load, save, import, history). */
-import {
+import type { CommandDef, GroupDef } from '../command.js';
+import { lazyActions } from '../lazy.js';
+import { filterFlag, plainFormatFlag, tableFormatFlag } from './common-flags.js';
+import { pullCommand, pushCommand } from './registry.js';
+
+const {
   historyAction,
   imageInspectAction,
   imagePruneAction,
@@ -9,10 +14,7 @@ import {
   rmiAction,
   saveAction,
   tagAction,
-} from '../actions/image-ops.js';
-import type { CommandDef, GroupDef } from '../command.js';
-import { filterFlag, plainFormatFlag, tableFormatFlag } from './common-flags.js';
-import { pullCommand, pushCommand } from './registry.js';
+} = lazyActions(() => import('../actions/image-ops.js'));
 
 const platformFlag = (usage: string) => ({ name: 'platform', kind: 'string' as const, usage });
 

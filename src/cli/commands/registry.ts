@@ -1,6 +1,8 @@
 /** Registry command wiring: pull, push (also under `image`), login, logout. */
-import { loginAction, logoutAction, pullAction, pushAction } from '../actions/registry-ops.js';
 import type { CommandDef } from '../command.js';
+import { lazyActions } from '../lazy.js';
+
+const { loginAction, logoutAction, pullAction, pushAction } = lazyActions(() => import('../actions/registry-ops.js'));
 
 const contentTrust = { name: 'disable-content-trust', kind: 'bool' as const, usage: 'Skip image verification', default: true, defaultText: 'true', hidden: true };
 

@@ -1,8 +1,10 @@
 /** `version`, `info` and `berth system ...` wiring. */
-import { inspectAction } from '../actions/inspect.js';
-import { infoAction, versionAction } from '../actions/system.js';
 import type { CommandDef, GroupDef } from '../command.js';
+import { lazyActions } from '../lazy.js';
 import { plainFormatFlag } from './common-flags.js';
+
+const { inspectAction } = lazyActions(() => import('../actions/inspect.js'));
+const { infoAction, versionAction } = lazyActions(() => import('../actions/system.js'));
 
 export const versionCommand: CommandDef = {
   name: 'version',
