@@ -68,16 +68,23 @@ function filtersQuery(f: Filters | undefined): string | undefined {
  * A Docker Engine API client over a unix socket, dependency-free (node:http). Every
  * method returns parsed JSON or a stream; a refusal (status ≥ 400) becomes an ApiError
  * with the daemon's message; a socket that cannot be reached becomes a
- * DaemonUnreachableError. Each request uses its own connection, so nothing keeps the
- * process alive once the work is done.
+ * DaemonUnreachableError. Requests share keep-alive connections (one agent per
+ * client): an idle pooled socket is unref'd, so it never keeps the process alive.
  */
 export class DockerClient {
   readonly endpoint: Endpoint;
   readonly apiVersion: string;
+  /** Connections kept for the next request (a command makes several in a row). */
+  private readonly agent = new http.Agent({ keepAlive: true });
 
   constructor(opts: { host: string; version?: string }) {
     this.endpoint = parseHost(opts.host);
     this.apiVersion = opts.version ?? CLIENT_API_VERSION;
+  }
+
+  /** Closes every connection, idle or not (streams in progress end). */
+  close(): void {
+    this.agent.destroy();
   }
 
   get host(): string {
@@ -124,7 +131,7 @@ export class DockerClient {
       method,
       path: this.url(path, opts.query, versioned),
       headers,
-      agent: false,
+      agent: this.agent,
     });
     if (data) req.end(data);
     else if (opts.stream) opts.stream.pipe(req);
