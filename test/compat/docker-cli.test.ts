@@ -156,6 +156,14 @@ describe('docker CLI against berthd', { skip }, () => {
     assert.match(info, /^ Images: [1-9]/m);
     assert.match(info, /^ Containers: \d+/m);
     assert.match(info, /^ Default Runtime: runc$/m);
+    // The counts follow the containers' states.
+    await ok(['run', '-d', '--name', 'compat-info-run', 'busybox', 'sleep', '1000']);
+    await ok(['run', '-d', '--name', 'compat-info-pause', 'busybox', 'sleep', '1000']);
+    await ok(['pause', 'compat-info-pause']);
+    await ok(['run', '--name', 'compat-info-done', 'busybox', 'true']);
+    await ok(['create', '--name', 'compat-info-new', 'busybox', 'true']);
+    const counts = await ok(['info', '--format', '{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}}']);
+    assert.equal(counts, '4 1 1 2\n');
   });
 
   // ---- run -----------------------------------------------------------------------------
@@ -514,6 +522,8 @@ describe('docker CLI against berthd', { skip }, () => {
     const waitFor = (f: string): string => `while [ ! -e /t/${f} ]; do sleep 0.1; done`;
     const logger = (await ok(['run', '-d', '--name', 'compat-crash-log', '-v', `${trigger}:/t`, 'busybox', 'sh', '-c', `echo before-crash; ${waitFor('log')}; echo after-crash`])).trim();
     const tty = (await ok(['run', '-dit', '--name', 'compat-crash-tty', 'busybox', 'sh'])).trim();
+    const paused = (await ok(['run', '-d', '--name', 'compat-crash-paused', 'busybox', 'sleep', '1000'])).trim();
+    await ok(['pause', paused]);
     const ender = (await ok(['run', '-d', '--name', 'compat-crash-end', '-v', `${trigger}:/t`, 'busybox', 'sh', '-c', `${waitFor('end')}; exit 7`])).trim();
     await sleep(200);
 
@@ -541,7 +551,10 @@ describe('docker CLI against berthd', { skip }, () => {
     assert.match(await ok(['ps', '-a', '--filter', 'name=compat-crash-end', '--format', '{{.Status}}']), /^Exited \(7\) /);
     assert.equal(await ok(['wait', ender]), '7\n');
     const running = (await ok(['ps', '--format', '{{.Names}}'])).split('\n').filter(Boolean).sort();
-    assert.deepEqual(running, ['compat-crash-log', 'compat-crash-tty']);
+    assert.deepEqual(running, ['compat-crash-log', 'compat-crash-paused', 'compat-crash-tty']);
+    assert.equal(await inspect(paused, '{{.State.Status}}'), 'paused');
+    await ok(['unpause', paused]);
+    assert.equal(await inspect(paused, '{{.State.Status}}'), 'running');
 
     // logs of a re-adopted container, and logs -f that ends when it stops.
     assert.equal(await ok(['logs', logger]), 'before-crash\n');
@@ -599,8 +612,12 @@ describe('docker CLI against berthd', { skip }, () => {
       const id = (await ok(['run', '-d', '--name', 'compat-busy', 'busybox', 'sleep', '1000'])).trim();
       const r = await docker(['rm', 'compat-busy']);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /cannot remove container "\/?compat-busy": container is running: stop the container before removing or force remove/);
+      assert.match(r.stderr, /^Error response from daemon: cannot remove container "compat-busy": container is running: stop the container before removing or force remove$/m);
       assert.equal(await inspect(id, '{{.State.Status}}'), 'running');
+      await ok(['pause', id]);
+      const paused = await docker(['rm', id.slice(0, 12)]);
+      assert.equal(paused.code, 1, paused.stderr);
+      assert.match(paused.stderr, new RegExp(`cannot remove container "${id.slice(0, 12)}": container is paused and must be unpaused first`));
       await ok(['rm', '-f', id]);
       await assertClean('rm without -f');
     });

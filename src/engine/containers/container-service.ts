@@ -748,16 +748,15 @@ export class ContainerService implements ImageUsage {
       if (!this.records.has(rec.Id)) throw new NotFoundError(`No such container: ${ref}`);
       if (rec.State.Restarting) {
         if (!force) {
-          throw new ConflictError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`);
+          throw new ConflictError(`cannot remove container "${ref}": container is restarting: stop the container before removing or force remove`);
         }
         await this.cancelRestart(rec);
       }
       if (rec.State.Running) {
         if (!force) {
-          const what = rec.State.Paused ? 'container is paused' : 'container is running';
-          throw new ConflictError(
-            `cannot remove container "${rec.Name}": ${what}: stop the container before removing or force remove`,
-          );
+          // dockerd's wording, naming the container as the client did.
+          const why = rec.State.Paused ? 'container is paused and must be unpaused first' : 'container is running: stop the container before removing or force remove';
+          throw new ConflictError(`cannot remove container "${ref}": ${why}`);
         }
         const exited = this.exitPromise(rec.Id);
         rec.ManualStop = true;
