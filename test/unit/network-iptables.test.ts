@@ -82,31 +82,49 @@ test('purge removes only this daemon\'s jumps and chains', () => {
   assert.equal(purgeText(ch, '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n'), '');
 });
 
-test('a sandbox is one ip -batch inside a new pinned namespace and one on the host', async () => {
-  const calls: { cmd: string; args: string[]; input?: string }[] = [];
-  const run = async (cmd: string, args: string[], opts?: { input?: string }): Promise<CommandResult> => {
-    calls.push({ cmd, args, input: opts?.input });
+test('a sandbox is one script: ip -batch inside a new pinned namespace, then on the host', async () => {
+  const scripts: string[] = [];
+  const script = async (text: string): Promise<CommandResult> => {
+    scripts.push(text);
     return { code: 0, stdout: '', stderr: '' };
   };
-  const d = new LinkDriver(run, '/proc/1/ns/net');
+  const run = async (): Promise<CommandResult> => ({ code: 0, stdout: '', stderr: '' });
+  const d = new LinkDriver(run, script, '/proc/1/ns/net');
   const file = `/tmp/berth-unit-netns-${process.pid}`;
   await d.createSandbox(file, [{ hostIf: 'vbabc', ifName: 'eth0', mac: '02:42:0a:01:00:02', address: '10.1.0.2/24', bridge: 'br-a', mtu: 1500, defaultGateway: '10.1.0.1' }]);
   await d.destroySandbox(file);
-  assert.deepEqual(calls.map((c) => [c.cmd, ...c.args]), [
-    ['unshare', `--net=${file}`, 'ip', '-batch', '-'],
-    ['ip', '-batch', '-'],
-    ['umount', file],
-  ]);
   assert.equal(
-    calls[0].input,
+    scripts[0],
     [
+      `if unshare --net='${file}' ip -batch - <<'BERTH_EOF'`,
       'link set lo up',
       'link add eth0 address 02:42:0a:01:00:02 mtu 1500 type veth peer name vbabc mtu 1500 netns /proc/1/ns/net',
       'addr add 10.1.0.2/24 brd + dev eth0',
       'link set eth0 up',
       'route add default via 10.1.0.1 dev eth0',
-      '',
+      'BERTH_EOF',
+      "then ip -batch - <<'BERTH_EOF'",
+      'link set vbabc master br-a',
+      'link set dev vbabc type bridge_slave hairpin on',
+      'link set vbabc up',
+      'BERTH_EOF',
+      'else false; fi',
     ].join('\n'),
   );
-  assert.equal(calls[1].input, 'link set vbabc master br-a\nlink set dev vbabc type bridge_slave hairpin on\nlink set vbabc up\n');
+  assert.match(scripts[1], new RegExp(`umount '${file}'`));
+});
+
+test('the shell worker runs scripts in order and reports their status and output', async () => {
+  const { ShellPool, shq } = await import('../../src/drivers/sys/shell-worker.js');
+  const pool = new ShellPool(2);
+  try {
+    const [a, b, c] = await Promise.all([pool.run('echo one; echo two >&2'), pool.run('false'), pool.run(`cat <<'E'\n${shq("it's")}\nE`)]);
+    assert.deepEqual(a, { code: 0, stdout: 'one\ntwo', stderr: '' });
+    assert.equal(b.code, 1);
+    assert.equal(c.stdout, `'it'\\''s'`);
+    // A command that reads stdin gets /dev/null, not the worker's command stream.
+    assert.deepEqual(await pool.run('cat; echo after'), { code: 0, stdout: 'after', stderr: '' });
+  } finally {
+    pool.close();
+  }
 });

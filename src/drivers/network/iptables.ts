@@ -1,5 +1,6 @@
 import { runCommand, type CommandResult } from '../sys/command.js';
 import { SystemError } from '../../lib/errors.js';
+import type { ScriptRunner } from '../sys/shell-worker.js';
 
 export type CommandRunner = (cmd: string, args: string[], opts?: { input?: string }) => Promise<CommandResult>;
 
@@ -11,7 +12,11 @@ export type CommandRunner = (cmd: string, args: string[], opts?: { input?: strin
 export class IptablesDriver {
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly run: CommandRunner = runCommand) {}
+  constructor(
+    private readonly run: CommandRunner = runCommand,
+    /** When given, restores go through it (a shell worker: cheaper than a spawn per change). */
+    private readonly script?: ScriptRunner,
+  ) {}
 
   async save(): Promise<string> {
     const r = await this.run('iptables-save', []);
@@ -23,8 +28,10 @@ export class IptablesDriver {
   restore(text: string): Promise<void> {
     if (!text) return Promise.resolve();
     const next = this.tail.then(async () => {
-      const r = await this.run('iptables-restore', ['-w', '--noflush'], { input: text });
-      if (r.code !== 0) throw new SystemError(`iptables-restore: ${r.stderr.trim() || 'exit status ' + r.code}`);
+      const r = this.script
+        ? await this.script(`iptables-restore -w --noflush <<'BERTH_EOF'\n${text.replace(/\n$/, '')}\nBERTH_EOF`)
+        : await this.run('iptables-restore', ['-w', '--noflush'], { input: text });
+      if (r.code !== 0) throw new SystemError(`iptables-restore: ${(r.stderr || r.stdout).trim() || 'exit status ' + r.code}`);
     });
     this.tail = next.catch(() => undefined);
     return next;

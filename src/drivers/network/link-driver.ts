@@ -6,10 +6,12 @@
  * `unshare --net=FILE`), created before the task, which joins it by path. Its veth pairs
  * are made from inside it (peer into the daemon's namespace), so a sandbox costs two
  * `ip -batch` runs; tearing it down is unmounting the file: the kernel destroys the
- * namespace with its veth pairs (no 19 ms `ip link del` per interface).
+ * namespace with its veth pairs (no 19 ms `ip link del` per interface). The per-container
+ * steps go to a shell worker as one script each (set-up: one round trip; tear-down: one).
  */
 import { promises as fsp } from 'node:fs';
 import { runCommand } from '../sys/command.js';
+import { shq, type ScriptRunner } from '../sys/shell-worker.js';
 import { SystemError, errorMessage } from '../../lib/errors.js';
 import type { CommandRunner } from './iptables.js';
 
@@ -37,18 +39,18 @@ export interface LinkInfo {
 export class LinkDriver {
   constructor(
     private readonly run: CommandRunner = runCommand,
+    private readonly script: ScriptRunner = (text) => runCommand('/bin/sh', ['-c', text]),
     private readonly daemonNetns = `/proc/${process.pid}/ns/net`,
   ) {}
 
-  private async batch(lines: string[], opts: { netns?: string; force?: boolean; create?: string } = {}): Promise<void> {
+  private async runScript(text: string, what: string): Promise<void> {
+    const r = await this.script(text);
+    if (r.code !== 0) throw new SystemError(`${what}: ${r.stdout.trim() || 'exit status ' + r.code}`);
+  }
+
+  private async batch(lines: string[], opts: { force?: boolean } = {}): Promise<void> {
     if (lines.length === 0) return;
-    const ipArgs = [...(opts.force ? ['-force'] : []), '-batch', '-'];
-    const [cmd, args] = opts.create
-      ? ['unshare', [`--net=${opts.create}`, 'ip', ...ipArgs]]
-      : opts.netns
-        ? ['nsenter', [`--net=${opts.netns}`, 'ip', ...ipArgs]]
-        : ['ip', ipArgs];
-    const r = await this.run(cmd, args, { input: lines.join('\n') + '\n' });
+    const r = await this.run('ip', [...(opts.force ? ['-force'] : []), '-batch', '-'], { input: lines.join('\n') + '\n' });
     if (r.code !== 0 && !opts.force) throw new SystemError(`ip: ${(r.stderr || r.stdout).trim() || 'exit status ' + r.code}`);
   }
 
@@ -99,8 +101,9 @@ export class LinkDriver {
     try {
       const inner = ['link set lo up'];
       for (const a of atts) inner.push(...this.innerLines(a, true));
-      await this.batch(inner, { create: nsPath });
-      await this.batch(atts.flatMap((a) => this.hostLines(a)));
+      const host = atts.flatMap((a) => this.hostLines(a));
+      const create = `unshare --net=${shq(nsPath)} ip -batch - ${heredoc(inner)}`;
+      await this.runScript(host.length ? `if ${create}\nthen ip -batch - ${heredoc(host)}\nelse false; fi` : create, 'ip');
     } catch (err) {
       await this.destroySandbox(nsPath).catch(() => undefined);
       throw err;
@@ -122,9 +125,9 @@ export class LinkDriver {
 
   /** Adds one interface to a running sandbox (network connect). */
   async addInterface(nsPath: string, a: VethAttachment): Promise<void> {
-    await this.batch([`link add ${a.hostIf} mtu ${a.mtu} type veth peer name ${a.ifName} address ${a.mac} mtu ${a.mtu} netns ${nsPath}`, ...this.hostLines(a)]);
+    const host = [`link add ${a.hostIf} mtu ${a.mtu} type veth peer name ${a.ifName} address ${a.mac} mtu ${a.mtu} netns ${nsPath}`, ...this.hostLines(a)];
     try {
-      await this.batch(this.innerLines(a, false), { netns: nsPath });
+      await this.runScript(`if ip -batch - ${heredoc(host)}\nthen nsenter --net=${shq(nsPath)} ip -batch - ${heredoc(this.innerLines(a, false))}\nelse false; fi`, 'ip');
     } catch (err) {
       await this.deleteLink(a.hostIf);
       throw err;
@@ -138,12 +141,18 @@ export class LinkDriver {
 
   /** Unpins the namespace; the kernel destroys it (and its veth pairs) once no process is in it. */
   async destroySandbox(nsPath: string): Promise<void> {
-    const r = await this.run('umount', [nsPath]);
-    if (r.code !== 0 && !/not mounted|no mount point|No such file/i.test(r.stderr)) {
-      throw new SystemError(`umount ${nsPath}: ${r.stderr.trim()}`);
+    // busybox's umount (when there is one) skips libmount's parsing of every mount: 2 ms less.
+    const r = await this.script(`if command -v busybox >/dev/null; then busybox umount ${shq(nsPath)}; else umount ${shq(nsPath)}; fi`);
+    if (r.code !== 0 && !/not mounted|no mount point|No such file/i.test(r.stdout)) {
+      throw new SystemError(`umount ${nsPath}: ${r.stdout.trim()}`);
     }
     await fsp.rm(nsPath, { force: true });
   }
+}
+
+/** A here-document feeding `lines` to the command before it (they never contain the end word). */
+function heredoc(lines: string[]): string {
+  return `<<'BERTH_EOF'\n${lines.join('\n')}\nBERTH_EOF`;
 }
 
 /** Writes /proc/sys/<key>. */
