@@ -336,7 +336,12 @@ describe('docker CLI against berthd', { skip }, () => {
     assert.equal(await inspect('compat-lc', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 137');
     const killStopped = await docker(['kill', 'compat-lc']);
     assert.equal(killStopped.code, 1);
-    assert.match(killStopped.stderr, /is not running/);
+    assert.match(killStopped.stderr, new RegExp(`^Error response from daemon: Cannot kill container: compat-lc: container ${id} is not running$`, 'm'));
+    for (const cmd of ['top', 'pause']) {
+      const r = await docker([cmd, 'compat-lc']);
+      assert.equal(r.code, 1, `${cmd} of a stopped container`);
+      assert.match(r.stderr, new RegExp(`container ${id} is not running`), cmd);
+    }
 
     await ok(['start', 'compat-lc']);
     assert.equal(await ok(['pause', 'compat-lc']), 'compat-lc\n');

@@ -693,7 +693,7 @@ export class ContainerService implements ImageUsage {
     await this.locked(rec.Id, async () => {
       if (!rec.State.Running || rec.State.Restarting) {
         if (rec.State.Restarting) throw new ConflictError(`Cannot kill container: ${ref}: Container ${rec.Id} is restarting, wait until the container is running`);
-        throw new ConflictError(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`);
+        throw new ConflictError(`Cannot kill container: ${ref}: container ${rec.Id} is not running`);
       }
       if (sig === 'SIGKILL') rec.ManualStop = true;
       const exited = sig === 'SIGKILL' ? this.exitPromise(rec.Id) : undefined;
@@ -717,9 +717,9 @@ export class ContainerService implements ImageUsage {
   async pause(ref: string): Promise<void> {
     const rec = this.resolve(ref);
     await this.locked(rec.Id, async () => {
-      if (!rec.State.Running) throw new ConflictError(`Container ${rec.Id} is not running`);
+      if (!rec.State.Running) throw new ConflictError(`container ${rec.Id} is not running`);
       if (rec.State.Restarting) throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
-      if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is already paused`);
+      if (rec.State.Paused) throw new ConflictError(`container ${rec.Id} is already paused`);
       await this.runtime.pause(rec.Id, rec.HostConfig.Runtime);
       rec.State.Paused = true;
       rec.State.Status = 'paused';
@@ -848,7 +848,7 @@ export class ContainerService implements ImageUsage {
 
   async top(ref: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
     const rec = this.resolve(ref);
-    if (!rec.State.Running || rec.State.Restarting) throw new ConflictError(`Container ${rec.Id} is not running`);
+    if (!rec.State.Running || rec.State.Restarting) throw new ConflictError(`container ${rec.Id} is not running`);
     if (rec.State.Paused) throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before inspecting it`);
     const pids = await this.runtime.pids(rec.Id, rec.HostConfig.Runtime);
     const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : ['-ef'];
@@ -938,7 +938,7 @@ export class ContainerService implements ImageUsage {
     l.size = [h, w];
     if (!rec.State.Running) {
       if (rec.State.Status === 'created') return;
-      throw new ConflictError(`Container ${rec.Id} is not running`);
+      throw new ConflictError(`container ${rec.Id} is not running`);
     }
     if (!rec.Config.Tty) return;
     await this.runtime.resize(rec.Id, h, w).catch((err) => {
