@@ -8,6 +8,7 @@ import { resolveHost } from '../client/host.js';
 import { checkArgs, commandUsage, groupUsage, StatusError, type CliContext, type CommandDef, type GroupDef, type Streams } from './command.js';
 import * as container from './commands/container.js';
 import * as image from './commands/image.js';
+import * as network from './commands/network.js';
 import * as registry from './commands/registry.js';
 import * as system from './commands/system.js';
 import { FlagError, flagUsages, HelpRequested, parseFlags, type FlagSpec } from './flags.js';
@@ -15,7 +16,7 @@ import { FlagError, flagUsages, HelpRequested, parseFlags, type FlagSpec } from 
 export const PROGRAM = 'berth';
 
 /** Management commands (`berth container ls`). */
-export const groups: GroupDef[] = [container.containerGroup, image.imageGroup, system.systemGroup];
+export const groups: GroupDef[] = [container.containerGroup, image.imageGroup, network.networkGroup, system.systemGroup];
 
 /** Top-level commands, under the name they have there (`ps` is `container ls`). */
 export const topLevel: { name: string; command: CommandDef }[] = [
