@@ -230,9 +230,22 @@ export async function openAttachSocket(sockPath: string): Promise<AttachChannel>
   });
   let ended = false;
   const endCbs: (() => void)[] = [];
+  // Packets that arrive before anyone listens (the process runs while we wait for its
+  // pid) are kept, and so is the end: a fast process is over by then.
+  let held: Buffer[] | undefined = [];
+  let dataCb: ((stream: 1 | 2, data: Buffer) => void) | undefined;
+  const deliver = (buf: Buffer): void => {
+    // conmon: 2 = stdout, 3 = stderr.
+    if (buf.length > 1) dataCb!(buf[0] === 3 ? 2 : 1, buf.subarray(1));
+  };
+  sock.on('data', (buf: Buffer) => {
+    if (held) held.push(buf);
+    else deliver(buf);
+  });
   const finish = (): void => {
     if (ended) return;
     ended = true;
+    if (held) return; // reported once a listener has the held output
     for (const cb of endCbs) cb();
   };
   sock.on('end', finish);
@@ -240,14 +253,14 @@ export async function openAttachSocket(sockPath: string): Promise<AttachChannel>
   sock.on('error', finish);
   return {
     onData(cb) {
-      sock.on('data', (buf: Buffer) => {
-        if (buf.length < 1) return;
-        // conmon: 2 = stdout, 3 = stderr.
-        cb(buf[0] === 3 ? 2 : 1, buf.subarray(1));
-      });
+      dataCb = cb;
+      const pending = held ?? [];
+      held = undefined;
+      for (const b of pending) deliver(b);
+      if (ended) for (const end of endCbs.splice(0)) end();
     },
     onEnd(cb) {
-      if (ended) cb();
+      if (ended && !held) cb();
       else endCbs.push(cb);
     },
     write(data) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { ConflictError, InvalidParameterError, NotFoundError, errorMessage } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
@@ -188,7 +189,8 @@ export class ContainerExecs {
       };
       if (e.tty && size) processSpec.consoleSize = { height: size[0], width: size[1] };
       if (e.privileged) {
-        processSpec.capabilities = { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS };
+        const all = await privilegedCaps();
+        processSpec.capabilities = { bounding: all, effective: all, permitted: all };
       } else {
         const caps = effectiveCaps(rec.HostConfig.Privileged, rec.HostConfig.CapAdd, rec.HostConfig.CapDrop);
         processSpec.capabilities = { bounding: caps, effective: caps, permitted: caps };
@@ -219,7 +221,9 @@ export class ContainerExecs {
       this.deps.events.publish('container', 'exec_die', rec.Id, this.attrs(rec, { execID: e.id, exitCode: String(code) }));
       return code;
     });
-    if (e.tty && size) await proc.resize(size[0], size[1]).catch(() => undefined);
+    // A resize that came while the process was starting wins over the start's size.
+    const finalSize = e.size ?? size;
+    if (e.tty && finalSize) await proc.resize(finalSize[0], finalSize[1]).catch(() => undefined);
     if (!attach || !proc.channel) {
       proc.channel?.close();
       if (io) await exited; // attached to nothing: the session is the process's lifetime
@@ -253,7 +257,7 @@ export class ContainerExecs {
     const e = this.get(id);
     if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw new InvalidParameterError('invalid resize dimensions');
     if (!e.process) {
-      // Not started yet: keep the size for the start.
+      // Not started (or starting): the size is applied once the process exists.
       e.size = [h, w];
       return;
     }
@@ -325,6 +329,29 @@ export class ContainerExecs {
     return { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra };
   }
 }
+
+/**
+ * "All capabilities" for a privileged exec: every one the daemon itself holds (its
+ * bounding set). A capability the daemon lacks cannot be granted, and asking runc for it
+ * fails the whole exec ("unable to apply caps").
+ */
+async function privilegedCaps(): Promise<string[]> {
+  const status = await fsp.readFile('/proc/self/status', 'utf8').catch(() => '');
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status);
+  if (!m) return [...ALL_CAPS];
+  const bits = BigInt('0x' + m[1]);
+  return CAP_NUMBERS.filter((name, i) => name && (bits >> BigInt(i)) & 1n) as string[];
+}
+
+/** Capabilities by number (linux/capability.h). */
+const CAP_NUMBERS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
+  'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD',
+  'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
+  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
 
 /** dockerd's refusals for exec into a container that is not running (daemon/exec.go). */
 function checkRunning(rec: ContainerRecord, ref: string): void {
