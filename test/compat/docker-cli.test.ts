@@ -429,6 +429,25 @@ describe('docker CLI against berthd', { skip }, () => {
     await ok(['rm', 'compat-keep', 'compat-keep2']);
   });
 
+  it('bind mounts: -v creates a missing host directory, --mount type=bind refuses one', async () => {
+    const made = path.join(work, 'bind-made', 'deep');
+    const r = await docker(['run', '--rm', '-v', `${made}:/data`, 'busybox', 'sh', '-c', 'echo through-the-bind > /data/f; ls /data']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'f\n');
+    assert.equal(await fsp.readFile(path.join(made, 'f'), 'utf8'), 'through-the-bind\n');
+    const ro = await docker(['run', '--rm', '-v', `${made}:/data:ro`, 'busybox', 'sh', '-c', 'cat /data/f; echo x > /data/g']);
+    assert.equal(ro.stdout, 'through-the-bind\n');
+    assert.match(ro.stderr, /Read-only file system/);
+    assert.notEqual(ro.code, 0);
+
+    const missing = path.join(work, 'bind-missing');
+    const m = await docker(['run', '--rm', '--mount', `type=bind,src=${missing},dst=/data`, 'busybox', 'true']);
+    assert.equal(m.code, 125, m.stderr);
+    assert.match(m.stderr, new RegExp(`invalid mount config for type "bind": bind source path does not exist: ${missing}`));
+    assert.equal(await fsp.stat(missing).then(() => true, () => false), false);
+    await assertClean('bind mounts');
+  });
+
   // ---- images ----------------------------------------------------------------------------
 
   it('images, tag, history, rmi', async () => {

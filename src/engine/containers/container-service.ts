@@ -336,7 +336,7 @@ export class ContainerService implements ImageUsage {
     const dir = this.store.dir(id);
     try {
       const rec = buildRecord({ id, name: nm, body, image, dataDir: this.store.root, defaultRuntime: runtime });
-      checkMountSources(rec);
+      await checkMountSources(rec, 'create');
       validateUlimits(rec.HostConfig.Ulimits);
       const { warnings } = clampUlimits(rec.HostConfig.Ulimits, await hostHardLimits());
       if (rec.HostConfig.NetworkMode.startsWith('container:')) this.resolve(rec.HostConfig.NetworkMode.slice('container:'.length));
@@ -390,7 +390,7 @@ export class ContainerService implements ImageUsage {
     let created = false;
     let networkPrepared = false;
     try {
-      checkMountSources(rec);
+      await checkMountSources(rec, 'start');
       const upper = path.join(dir, 'diff');
       const rootMount = this.deps.rootfs.rootMount(rec.LayerDirs, upper, path.join(dir, 'work'));
       if (!rootMount) await this.deps.rootfs.mount(rec.LayerDirs, upper, path.join(dir, 'work'), merged);
@@ -960,8 +960,23 @@ export function startErrorCode(message: string, cmd: string): { code: number; in
   return { code: 128, invalid: false };
 }
 
-function checkMountSources(rec: ContainerRecord): void {
-  void rec;
+/**
+ * dockerd's bind source rules: a `--mount type=bind` source must exist (refused at create);
+ * a `-v /host:/ctr` source that is missing is created as a directory at start.
+ */
+async function checkMountSources(rec: ContainerRecord, phase: 'create' | 'start'): Promise<void> {
+  if (phase === 'create') {
+    for (const m of rec.HostConfig.Mounts ?? []) {
+      if (m.Type !== 'bind' || !m.Source) continue;
+      const found = await fsp.stat(m.Source).then(() => true, () => false);
+      if (!found) throw new InvalidParameterError(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+    }
+    return;
+  }
+  for (const b of rec.HostConfig.Binds ?? []) {
+    const src = b.split(':')[0];
+    if (path.isAbsolute(src)) await fsp.mkdir(src, { recursive: true, mode: 0o755 });
+  }
 }
 
 function signalNum(sig: string): number {
