@@ -359,6 +359,28 @@ describe('networking against a real berthd', () => {
     assert.notEqual((await inspect('after-crash')).NetworkSettings.IPAddress, ipBefore);
   });
 
+  test('berth network and berth port print what docker prints', async () => {
+    const berth = (...args: string[]) => run(path.join(repoRoot, 'bin/berth'), args, { env: { BERTH_HOST: d.host } });
+    for (const args of [['network', 'ls'], ['network', 'ls', '-q'], ['network', 'ls', '--filter', 'driver=bridge', '--format', '{{.Name}} {{.Driver}}'], ['port', 'web-random'], ['port', 'web-random', '80/tcp']]) {
+      const [b, k] = await Promise.all([berth(...args), docker(...args)]);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(b.stdout, k.stdout, args.join(' '));
+    }
+    const [bi, di] = await Promise.all([berth('network', 'inspect', 'appnet'), docker('network', 'inspect', 'appnet')]);
+    assert.deepEqual(JSON.parse(bi.stdout), JSON.parse(di.stdout));
+    const created = await berth('network', 'create', '--subnet', '10.123.254.0/24', '--gateway', '10.123.254.254', '--label', 'by=berth', 'clinet');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^[0-9a-f]{64}\n$/);
+    assert.equal((await ok('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}} {{.Labels.by}}', 'clinet')), '10.123.254.254 berth');
+    assert.equal((await berth('network', 'connect', '--alias', 'cli-alias', 'clinet', 'idle')).code, 0);
+    assert.deepEqual((await inspect('idle')).NetworkSettings.Networks.clinet.Aliases, ['cli-alias']);
+    assert.equal((await berth('network', 'disconnect', 'clinet', 'idle')).code, 0);
+    const rm = await berth('network', 'rm', 'clinet', 'no-such-net');
+    assert.equal(rm.code, 1);
+    assert.equal(rm.stdout, 'clinet\n');
+    assert.match(rm.stderr, /network no-such-net not found/);
+  });
+
   test('after rm -f of everything and network prune, no veth, netns file or rule of the test remains', async () => {
     const bridges = new Set([d.bridge]);
     for (const n of (await d.api('GET', '/networks')).json as { Id: string; Name: string }[]) if (!['bridge', 'host', 'none'].includes(n.Name)) bridges.add(`br-${n.Id.slice(0, 12)}`);
