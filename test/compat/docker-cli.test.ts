@@ -273,6 +273,14 @@ describe('docker CLI against berthd', { skip }, () => {
     const again = await docker(['logs', '-f', '--tail', '1', id], undefined, 5_000);
     assert.equal(again.stdout, 'late\n');
     await ok(['rm', id]);
+
+    // Long lines reach conmon in 8 KB pieces (partial records): they come back whole.
+    const big = await docker(['run', '--name', 'compat-biglog', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" a; echo; seq 1 3000']);
+    const expected = 'a'.repeat(100_000) + '\n' + Array.from({ length: 3000 }, (_, i) => `${i + 1}\n`).join('');
+    assert.ok(big.stdout === expected, `docker run output differs (${big.stdout.length} vs ${expected.length} bytes)`);
+    const bigLogs = await docker(['logs', 'compat-biglog']);
+    assert.ok(bigLogs.stdout === expected, `docker logs output differs (${bigLogs.stdout.length} vs ${expected.length} bytes): ${bigLogs.stdout.slice(0, 200)}`);
+    await ok(['rm', 'compat-biglog']);
   });
 
   it('inspect returns Docker\'s JSON shape; --format renders templates', async () => {

@@ -9,3 +9,14 @@ test('the list Command quotes arguments with spaces, as dockerd does', () => {
   // Only a space triggers quoting (moby's strings.Contains(arg, " ")).
   assert.equal(summaryCommand('echo', ['a\tb', '']), 'echo a\tb ');
 });
+
+test('log decoder: partial records survive the reader reusing its buffer', async () => {
+  const { LogDecoder } = await import('../../src/engine/containers/container-logs.js');
+  const dec = new LogDecoder();
+  const buf = Buffer.from('2024-05-01T12:00:00.000000001Z stdout P first-half \n');
+  assert.deepEqual(dec.push(buf), []);
+  buf.fill('x'); // the next fh.read() into the same buffer
+  const out = dec.push(Buffer.from('2024-05-01T12:00:00.000000002Z stdout F second-half\n'));
+  assert.equal(out.length, 1);
+  assert.equal(out[0].data.toString(), 'first-half second-half\n');
+});

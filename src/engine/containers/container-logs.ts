@@ -89,7 +89,8 @@ export class LogDecoder {
       start = nl + 1;
       if (!rec) continue;
       const parts = this.pending[rec.stream];
-      parts.push(rec.content);
+      // A partial record waits for later reads: copy it, the caller reuses its read buffer.
+      parts.push(rec.partial ? Buffer.from(rec.content) : rec.content);
       if (rec.partial) continue;
       parts.push(Buffer.from('\n'));
       out.push({ timeNs: rec.timeNs, time: rec.time, stream: rec.stream, data: Buffer.concat(parts) });
