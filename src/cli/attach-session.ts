@@ -4,7 +4,7 @@
  * keys), the socket copied to stdout — raw for a TTY, demultiplexed to stdout/stderr
  * otherwise — and the container's terminal kept at the size of ours.
  */
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import type { DockerClient, HijackedConnection } from '../client/docker-client.js';
 import { Demultiplexer, STREAM_STDERR, STREAM_SYSTEMERR } from '../client/stdcopy.js';
@@ -121,7 +121,11 @@ export function startSession(o: SessionOptions): Session {
     // libuv's raw mode keeps output post-processing (ONLCR), so the container's "\r\n"
     // would reach the screen as "\r\r\n"; docker's raw mode (cfmakeraw) turns it off.
     // Leaving raw mode restores the terminal's saved settings, OPOST included.
-    if (o.stdin === process.stdin) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+    if (o.stdin === process.stdin) {
+      // child_process is loaded here only: it costs every other command start-up time.
+      const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+      spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+    }
   }
 
   let resolveDone!: (e: SessionEnd) => void;

@@ -126,13 +126,17 @@ export class DockerClient {
     } else if (opts.stream) {
       headers['Content-Type'] = opts.contentType ?? 'application/x-tar';
     }
-    const req = http.request({
+    const options: http.RequestOptions & { servername: string } = {
       socketPath: this.endpoint.socketPath,
       method,
       path: this.url(path, opts.query, versioned),
       headers,
       agent: this.agent,
-    });
+      // No TLS on a unix socket: an empty name spares the agent working one out (its
+      // IP check compiles large regular expressions, a few ms of every command).
+      servername: '',
+    };
+    const req = http.request(options);
     if (data) req.end(data);
     else if (opts.stream) opts.stream.pipe(req);
     else req.end();
