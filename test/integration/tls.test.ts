@@ -92,7 +92,8 @@ describe('the API on TCP needs TLS', () => {
     const p = await freePort();
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-tcp-'));
     try {
-      const r = await run(berthdBin, ['-H', `tcp://127.0.0.1:${p}`, '--data-root', path.join(dir, 'd'), '--exec-root', path.join(dir, 'r')], { timeoutMs: 20_000 });
+      // --bridge none: this daemon is meant to fail at listen; it must not touch the host's network first.
+      const r = await run(berthdBin, ['-H', `tcp://127.0.0.1:${p}`, '--data-root', path.join(dir, 'd'), '--exec-root', path.join(dir, 'r'), '--bridge', 'none'], { timeoutMs: 20_000 });
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /refusing to listen on tcp:\/\/127.0.0.1:\d+ without TLS/);
     } finally {

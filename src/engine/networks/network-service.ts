@@ -51,6 +51,8 @@ export interface NetworkOptions {
   ipForward: boolean;
   /** The embedded DNS servers' port (53; tests may pick another). */
   dnsPort?: number;
+  /** Where daemons claim their default bridge (/run/berth-bridges). */
+  claimDir?: string;
 }
 
 /** A container's interface on a network, while the container runs. */
@@ -92,7 +94,7 @@ export class NetworkService {
     this.store = new NetworkStore(opts.root);
     this.pools = opts.defaultAddressPools?.length ? opts.defaultAddressPools : DEFAULT_ADDRESS_POOLS;
     // Rules are named after the default bridge, so each daemon has its own chains.
-    this.chains = chainNames(opts.bridge === 'none' ? 'berth0' : opts.bridge);
+    this.chains = chainNames(opts.bridge);
   }
 
   setDnsLookup(fn: (networkId: string, q: DnsQuestion, src: string) => ReturnType<DnsLookup>): void {
@@ -114,11 +116,9 @@ export class NetworkService {
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
       if (!byName(name)) await this.addRecord(this.newRecord(name, driver, []));
     }
-    if (this.opts.ipForward && (await readSysctl('net/ipv4/ip_forward').catch(() => '1')) !== '1') {
-      await writeSysctl('net/ipv4/ip_forward', '1');
-    }
+    await this.claimBridge();
     await this.initDefaultBridge(byName('bridge'));
-    if (this.opts.iptables) await this.iptables.restore(ensureChainsText(this.chains, await this.iptables.save()));
+    await this.ensureHostSetup();
     for (const s of this.nets.values()) {
       if (s.rec.Driver !== 'bridge') continue;
       try {
@@ -128,6 +128,44 @@ export class NetworkService {
       }
     }
   }
+
+  private hostReady = false;
+
+  /**
+   * Forwarding and berth's chains with their jumps — once there is a bridge network at all,
+   * so a daemon without one (--bridge=none, no user network yet) changes nothing on the host.
+   */
+  private async ensureHostSetup(): Promise<void> {
+    if (this.hostReady || this.bridgeNets().length === 0) return;
+    if (this.opts.ipForward && (await readSysctl('net/ipv4/ip_forward').catch(() => '1')) !== '1') {
+      await writeSysctl('net/ipv4/ip_forward', '1');
+    }
+    if (this.opts.iptables) await this.iptables.restore(ensureChainsText(this.chains, await this.iptables.save()));
+    this.hostReady = true;
+  }
+
+  /**
+   * One berthd per default bridge: the bridge names the daemon's chains and its addresses
+   * come from one IPAM, so a second daemon on it would hand out the same addresses and
+   * sweep the first one's veths. The claim is a pid file beside other daemons' claims.
+   */
+  private async claimBridge(): Promise<void> {
+    if (this.opts.bridge === 'none') return;
+    const dir = this.opts.claimDir ?? '/run/berth-bridges';
+    const file = `${dir}/${this.opts.bridge}.pid`;
+    await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+    const holder = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
+    if (holder && holder !== process.pid) {
+      const cmdline = await fsp.readFile(`/proc/${holder}/cmdline`, 'utf8').catch(() => '');
+      if (cmdline.includes('berthd')) {
+        throw new InvalidParameterError(`bridge ${this.opts.bridge} is used by another berthd (pid ${holder}): give this one its own --bridge and --bip`);
+      }
+    }
+    await fsp.writeFile(file, `${process.pid}\n`);
+    this.claimFile = file;
+  }
+
+  private claimFile: string | undefined;
 
   private async initDefaultBridge(existing: NetworkRecord | undefined): Promise<void> {
     if (this.opts.bridge === 'none') {
@@ -232,7 +270,7 @@ export class NetworkService {
 
   /** Rewrites the network-level chains (and, when given, all DNAT rules) from the networks there are. */
   async rewriteRules(dnats?: DnatRule[]): Promise<void> {
-    if (!this.opts.iptables) return;
+    if (!this.opts.iptables || !this.hostReady) return;
     await this.iptables.restore(networkRulesText(this.chains, this.bridgeNets(), dnats));
   }
 
@@ -257,6 +295,7 @@ export class NetworkService {
   /** berthd is stopping: bridges and rules stay (containers keep running), DNS servers go. */
   shutdown(): void {
     for (const s of this.nets.values()) s.dns?.close();
+    if (this.claimFile) void fsp.rm(this.claimFile, { force: true });
   }
 
   // ---- lookup ------------------------------------------------------------------------
@@ -374,6 +413,11 @@ export class NetworkService {
     // The record goes first: a crash after it is finished at the next start (the bridge is
     // made from the record); a crash before it leaves nothing.
     const s = await this.addRecord(rec);
+    await this.ensureHostSetup().catch(async (err) => {
+      this.nets.delete(id);
+      await this.store.remove(id);
+      throw err;
+    });
     for (const [, ip] of Object.entries(cfg?.AuxiliaryAddresses ?? {})) {
       const a = parseIPv4(ip);
       if (a !== undefined && s.pool && contains(subnet, a)) s.pool.claim(a);
