@@ -30,8 +30,16 @@ export function at(fd: number, name?: string): string {
   return name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`;
 }
 
+/**
+ * Closes an fd now (synchronously: a close never blocks, and an fd left open a moment
+ * longer keeps a mount busy for the umount that follows).
+ */
 export function closeQuietly(fd: number): void {
-  fs.close(fd, () => undefined);
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
 }
 
 /** Docker's PathStat (the `X-Docker-Container-Path-Stat` header, base64 JSON). */

@@ -202,7 +202,16 @@ export async function writeTar(out: Writable, fill: (pack: tar.Pack) => Promise<
   out.on('close', onGone);
   pack.on('error', (err: unknown) => (gone ? undefined : settle.reject(err)));
   pack.on('end', () => settle.resolve());
-  (pack as unknown as NodeJS.ReadableStream).pipe(out, { end: false });
+  // By hand, not pack.pipe(): tar-stream's (streamx) pipe has no `end: false` and would
+  // end `out` itself, before the caller is done with it.
+  const src = pack as unknown as NodeJS.ReadableStream;
+  src.on('data', (chunk: Buffer) => {
+    if (gone) return;
+    if (!out.write(chunk)) {
+      src.pause();
+      out.once('drain', () => src.resume());
+    }
+  });
   try {
     await fill(pack);
     if (!gone) pack.finalize();
