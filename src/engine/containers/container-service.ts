@@ -516,7 +516,9 @@ export class ContainerService implements ImageUsage {
           'ff02::2\tip6-allrouters',
           ...(rec.HostConfig.ExtraHosts ?? []).map((h) => {
             const i = h.indexOf(':');
-            return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
+            const ip = h.slice(i + 1);
+            // --add-host NAME:host-gateway: the host's address on the default bridge, as in Docker.
+            return `${ip === 'host-gateway' ? (net.hostGateway ?? ip) : ip}\t${h.slice(0, i)}`;
           }),
           ...net.hosts,
           '',

@@ -53,6 +53,8 @@ export interface PreparedNetwork {
   hosts: string[];
   /** The whole /etc/resolv.conf. */
   resolvConf: string;
+  /** What `--add-host NAME:host-gateway` maps to (the default bridge's gateway). */
+  hostGateway?: string;
 }
 
 export interface NetworkAttacher {

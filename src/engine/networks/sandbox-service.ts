@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ForbiddenError, InvalidParameterError, SystemError, errorMessage } from '../../lib/errors.js';
+import { ForbiddenError, InvalidParameterError, NotFoundError, SystemError, errorMessage } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import type { ContainerRecord } from '../containers/container-record.js';
 import {
@@ -174,11 +174,13 @@ export class SandboxService implements NetworkAttacher {
     const resolv = (embedded?: string): string =>
       containerResolvConf({ host, dns: hc.Dns, search: hc.DnsSearch, options: hc.DnsOptions, embedded, hostNetwork: mode === 'host' });
     const ns = this.settings(rec);
+    const bridge = this.nets.defaultBridge();
+    const hostGateway = bridge?.gateway !== undefined ? formatIPv4(bridge.gateway) : undefined;
     if (mode === 'host' || mode === 'none') {
       const s = this.nets.stateOf(mode);
       if (!ns.Networks[s.rec.Name]) ns.Networks = { [s.rec.Name]: emptyEndpoint(s.rec.Id) };
       ns.SandboxID = randomBytes(32).toString('hex');
-      return { netns: mode === 'host' ? { mode: 'host' } : { mode: 'new' }, hosts: [], resolvConf: resolv() };
+      return { netns: mode === 'host' ? { mode: 'host' } : { mode: 'new' }, hosts: [], resolvConf: resolv(), hostGateway };
     }
     if (mode === 'container') throw new SystemError('a container:<name> network mode is set up by the containers engine');
     if (this.sandboxes.has(rec.Id)) await this.release(rec);
@@ -186,7 +188,7 @@ export class SandboxService implements NetworkAttacher {
     if (Object.keys(ns.Networks).length === 0) await this.validate(rec, undefined);
     const entries = Object.entries(ns.Networks).map(([name, ep]) => {
       const s = ep.NetworkID ? this.findNet(ep.NetworkID, name) : this.nets.stateOf(name);
-      if (!s) throw new InvalidParameterError(`network ${name} not found`);
+      if (!s) throw new NotFoundError(`network ${name} not found`);
       return { name, ep, s };
     });
     const sb: Sandbox = { rec, nsPath: path.join(this.opts.netnsDir, rec.Id), endpoints: [], ports: [], dnats: [] };
@@ -235,6 +237,7 @@ export class SandboxService implements NetworkAttacher {
       netns: { mode: 'path', path: sb.nsPath },
       hosts: first ? [`${formatIPv4(first.ip)}\t${hostname}`] : [],
       resolvConf: resolv(embedded?.dns ? embedded.dns.address : undefined),
+      hostGateway: hostGateway ?? (first ? formatIPv4(this.nets.stateOf(first.networkId).gateway!) : undefined),
     };
   }
 
@@ -584,8 +587,10 @@ export class SandboxService implements NetworkAttacher {
       }
     }
     if (known) return { rcode: RCODE_NOERROR, answers };
-    // Single-label names that are not containers stay local, as Docker does for unknown ones.
+    // Single-label names that are not containers stay local, as Docker does for unknown ones;
+    // a container only on internal networks gets no answers from outside (Docker's rule).
     if (!name.includes('.') && states.length) return { rcode: RCODE_NXDOMAIN, answers: [] };
+    if (states.length && states.every((s) => s.rec.Internal)) return { rcode: RCODE_NXDOMAIN, answers: [] };
     return upstream();
   }
 
