@@ -11,7 +11,6 @@ import { run, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { loadBusybox } from '../helpers/busybox.js';
 
 let d: TestDaemon;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function docker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return run('docker', args, { env: { DOCKER_HOST: d.host }, timeoutMs: 60_000 });
