@@ -20,6 +20,8 @@ export interface TestDaemon {
   host: string;
   /** The daemon's own default bridge (also names its iptables chains). */
   bridge: string;
+  /** A /24 of the daemon's own 10.123.x.0/21 block: 6 and 7 are free for --subnet in tests. */
+  subnet(i: number): string;
   proc: ChildProcess;
   /** Everything berthd wrote to stderr so far. */
   log(): string;
@@ -47,7 +49,7 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
   const execRoot = path.join(dir, 'run');
   const socket = path.join(dir, 'berth.sock');
   const bi = extraArgs.indexOf('--bridge');
-  const net = bi >= 0 ? { bridge: extraArgs[bi + 1], args: [] } : testNetwork();
+  const net = bi >= 0 ? { bridge: extraArgs[bi + 1], args: [] as string[], subnet: (i: number) => `10.123.${250 + i}.0/24` } : testNetwork();
   let proc!: ChildProcess;
   let stderr = '';
   const launch = async (): Promise<void> => {
@@ -89,6 +91,7 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
     execRoot,
     host: `unix://${socket}`,
     bridge: net.bridge,
+    subnet: net.subnet,
     get proc() {
       return proc;
     },

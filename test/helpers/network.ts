@@ -4,13 +4,15 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { chainNames, purgeText } from '../../src/drivers/network/iptables-rules.js';
 
-/** The network a test daemon gets: its own bridge, chains and 10.123.x.0/22 block. */
+/** The network a test daemon gets: its own bridge, chains and 10.123.x.0/21 block. */
 export interface TestNetwork {
   bridge: string;
   /** The default bridge's address, e.g. 10.123.40.1/24. */
   bip: string;
   /** The first three octets of the default bridge's subnet ("10.123.40"). */
   prefix: string;
+  /** The i-th /24 of the block (0: the default bridge; 1-5: networks made without --subnet; 6, 7: free for tests). */
+  subnet(i: number): string;
   args: string[];
 }
 
@@ -20,20 +22,28 @@ function routedPrefixes(): string[] {
 }
 
 /**
- * A bridge name (`bt` + hex) and a 10.123.N.0/22 block not routed on the host: the default
- * bridge takes its first /24, user networks without --subnet the other three. Two test
- * daemons never share a bridge, a subnet or an iptables chain.
+ * A bridge name (`bt` + hex) and a 10.123.N.0/21 block not routed on the host: the default
+ * bridge takes its first /24, user networks without --subnet the next five, and the last
+ * two are for tests that give --subnet. Two test daemons never share a bridge, a subnet
+ * or an iptables chain.
  */
 export function testNetwork(): TestNetwork {
   const routes = routedPrefixes();
   for (let attempt = 0; attempt < 64; attempt++) {
-    const n = 4 * Math.floor(Math.random() * 64);
-    if (routes.some((r) => /^10\.123\.(\d+)\./.test(r) && Math.floor(Number(r.split('.')[2]) / 4) * 4 === n)) continue;
+    const n = 8 * Math.floor(Math.random() * 32);
+    if (routes.some((r) => /^10\.123\.(\d+)\./.test(r) && Math.floor(Number(r.split('.')[2]) / 8) * 8 === n)) continue;
     const bridge = `bt${randomBytes(4).toString('hex')}`;
     const bip = `10.123.${n}.1/24`;
-    return { bridge, bip, prefix: `10.123.${n}`, args: ['--bridge', bridge, '--bip', bip, '--default-address-pool', `base=10.123.${n}.0/22,size=24`] };
+    return {
+      bridge,
+      bip,
+      prefix: `10.123.${n}`,
+      subnet: (i) => `10.123.${n + i}.0/24`,
+      // The pool's last two /24s are left to tests: 10.123.N.0/22 and 10.123.N+4.0/23.
+      args: ['--bridge', bridge, '--bip', bip, '--default-address-pool', `base=10.123.${n}.0/22,size=24`, '--default-address-pool', `base=10.123.${n + 4}.0/23,size=24`],
+    };
   }
-  throw new Error('no free 10.123.x.0/22 block for a test network');
+  throw new Error('no free 10.123.x.0/21 block for a test network');
 }
 
 /** The bridges a daemon's network records name (the default one and user-defined ones). */

@@ -359,6 +359,31 @@ describe('networking against a real berthd', () => {
     assert.notEqual((await inspect('after-crash')).NetworkSettings.IPAddress, ipBefore);
   });
 
+  test('internal networks, static addresses across restarts, --dns, --add-host host-gateway, a removed network', async () => {
+    const inner = d.subnet(6);
+    const innerIp = inner.replace(/0\/24$/, '50');
+    await ok('network', 'create', '--internal', '--subnet', inner, 'inner');
+    await ok('run', '-d', '--name', 'in1', '--network', 'inner', '--ip', innerIp, 'busybox', 'sleep', '300');
+    const key = (await inspect('in1')).NetworkSettings.SandboxKey;
+    assert.doesNotMatch(ipIn(key, 'route'), /default/, 'no default route on an internal network');
+    const peer = await ok('run', '--rm', '--network', 'inner', 'busybox', 'sh', '-c', 'ping -c1 -W2 in1 && ip route');
+    assert.ok(peer.includes(innerIp), peer);
+    assert.doesNotMatch(peer, /default/);
+    await ok('restart', '-t', '0', 'in1');
+    assert.equal((await inspect('in1')).NetworkSettings.Networks.inner.IPAddress, innerIp, 'a static address comes back');
+    const etc = await ok('run', '--rm', '--dns', '10.123.0.53', '--dns-search', 'example.test', '--add-host', 'host.docker.internal:host-gateway', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts');
+    assert.match(etc, /^nameserver 10\.123\.0\.53$/m);
+    assert.match(etc, /^search example\.test$/m);
+    assert.match(etc, new RegExp(`^${gateway.replace(/\./g, '\\.')}\thost\.docker\.internal$`, 'm'));
+    // A stopped container whose network was removed meanwhile cannot start (404), as in Docker.
+    await ok('network', 'create', 'shortlived');
+    await ok('create', '--name', 'orphan', '--network', 'shortlived', 'busybox', 'true');
+    await ok('network', 'rm', 'shortlived');
+    const r = await d.api('POST', '/containers/orphan/start');
+    assert.equal(r.status, 404);
+    assert.match(r.json.message, /network shortlived not found/);
+  });
+
   test('berth network and berth port print what docker prints', async () => {
     const berth = (...args: string[]) => run(path.join(repoRoot, 'bin/berth'), args, { env: { BERTH_HOST: d.host } });
     for (const args of [['network', 'ls'], ['network', 'ls', '-q'], ['network', 'ls', '--filter', 'driver=bridge', '--format', '{{.Name}} {{.Driver}}'], ['port', 'web-random'], ['port', 'web-random', '80/tcp']]) {
@@ -368,10 +393,12 @@ describe('networking against a real berthd', () => {
     }
     const [bi, di] = await Promise.all([berth('network', 'inspect', 'appnet'), docker('network', 'inspect', 'appnet')]);
     assert.deepEqual(JSON.parse(bi.stdout), JSON.parse(di.stdout));
-    const created = await berth('network', 'create', '--subnet', '10.123.254.0/24', '--gateway', '10.123.254.254', '--label', 'by=berth', 'clinet');
+    const cliSubnet = d.subnet(7);
+    const cliGateway = cliSubnet.replace(/0\/24$/, '254');
+    const created = await berth('network', 'create', '--subnet', cliSubnet, '--gateway', cliGateway, '--label', 'by=berth', 'clinet');
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /^[0-9a-f]{64}\n$/);
-    assert.equal((await ok('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}} {{.Labels.by}}', 'clinet')), '10.123.254.254 berth');
+    assert.equal((await ok('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}} {{.Labels.by}}', 'clinet')), `${cliGateway} berth`);
     assert.equal((await berth('network', 'connect', '--alias', 'cli-alias', 'clinet', 'idle')).code, 0);
     assert.deepEqual((await inspect('idle')).NetworkSettings.Networks.clinet.Aliases, ['cli-alias']);
     assert.equal((await berth('network', 'disconnect', 'clinet', 'idle')).code, 0);
