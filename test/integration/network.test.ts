@@ -374,7 +374,7 @@ describe('networking against a real berthd', () => {
     const etc = await ok('run', '--rm', '--dns', '10.123.0.53', '--dns-search', 'example.test', '--add-host', 'host.docker.internal:host-gateway', 'busybox', 'sh', '-c', 'cat /etc/resolv.conf /etc/hosts');
     assert.match(etc, /^nameserver 10\.123\.0\.53$/m);
     assert.match(etc, /^search example\.test$/m);
-    assert.match(etc, new RegExp(`^${gateway.replace(/\./g, '\\.')}\thost\.docker\.internal$`, 'm'));
+    assert.match(etc, new RegExp(`^${gateway.replace(/\./g, '\\.')}\thost\\.docker\\.internal$`, 'm'));
     // A stopped container whose network was removed meanwhile cannot start (404), as in Docker.
     await ok('network', 'create', 'shortlived');
     await ok('create', '--name', 'orphan', '--network', 'shortlived', 'busybox', 'true');
