@@ -8,15 +8,17 @@ const ch = chainNames('bt1');
 const net = { bridge: 'br-a', subnet: '10.1.0.0/24', internal: false, icc: true, masquerade: true };
 
 test('chains carry the daemon bridge name and fit iptables limits', () => {
-  assert.deepEqual(ch, { fwd: 'BERTH-FWD-bt1', iso1: 'BERTH-ISO1-bt1', iso2: 'BERTH-ISO2-bt1', dnat: 'BERTH-DNAT-bt1', post: 'BERTH-POST-bt1' });
+  assert.deepEqual(ch, { fwd: 'BERTH-FWD-bt1', input: 'BERTH-IN-bt1', iso1: 'BERTH-ISO1-bt1', iso2: 'BERTH-ISO2-bt1', dnat: 'BERTH-DNAT-bt1', post: 'BERTH-POST-bt1' });
   for (const c of Object.values(chainNames('x'.repeat(15)))) assert.ok(c.length <= 28, c);
 });
 
 test('network rules: isolation, replies, published ports, outbound NAT, localhost and hairpin masquerade', () => {
-  const text = networkRulesText(ch, [net, { ...net, bridge: 'br-b', subnet: '10.2.0.0/24', internal: true }]);
+  const text = networkRulesText(ch, [net, { ...net, bridge: 'br-b', subnet: '10.2.0.0/24', internal: true, dns: true }]);
   const lines = text.split('\n');
-  assert.deepEqual(lines.slice(0, 4), ['*filter', ':BERTH-FWD-bt1 - [0:0]', ':BERTH-ISO1-bt1 - [0:0]', ':BERTH-ISO2-bt1 - [0:0]']);
-  assert.equal(lines[4], '-A BERTH-FWD-bt1 -j BERTH-ISO1-bt1');
+  assert.deepEqual(lines.slice(0, 5), ['*filter', ':BERTH-FWD-bt1 - [0:0]', ':BERTH-IN-bt1 - [0:0]', ':BERTH-ISO1-bt1 - [0:0]', ':BERTH-ISO2-bt1 - [0:0]']);
+  assert.equal(lines[5], '-A BERTH-FWD-bt1 -j BERTH-ISO1-bt1');
+  assert.ok(lines.includes('-A BERTH-IN-bt1 -i br-b -p udp -m udp --dport 53 -j ACCEPT'));
+  assert.ok(!lines.some((l) => l.startsWith('-A BERTH-IN-bt1 -i br-a')), 'no DNS rule without a DNS server');
   for (const l of [
     '-A BERTH-ISO1-bt1 -i br-a ! -o br-a -j BERTH-ISO2-bt1',
     '-A BERTH-ISO2-bt1 -o br-b -j DROP',
@@ -69,6 +71,7 @@ test('missing chains and jumps are added once; present ones are left alone', () 
   assert.ok(!t.includes('PREROUTING'));
   assert.ok(t.includes('-A OUTPUT -m addrtype --dst-type LOCAL -j BERTH-DNAT-bt1'));
   assert.ok(t.includes('-A POSTROUTING -j BERTH-POST-bt1'));
+  assert.ok(t.includes('-I INPUT 1 -j BERTH-IN-bt1'));
   assert.ok(ensureChainsText(ch, '').includes('-I FORWARD 1 -j BERTH-FWD-bt1'));
 });
 

@@ -5,6 +5,8 @@
  *
  *   filter FORWARD    → BERTH-FWD-<b>: isolation between networks, replies, published
  *                       ports (conntrack DNAT), traffic inside a bridge, outbound
+ *   filter INPUT      → BERTH-IN-<b>: the embedded DNS on user networks' gateways (for
+ *                       hosts whose INPUT policy is DROP)
  *   nat PREROUTING,
  *       OUTPUT (LOCAL) → BERTH-DNAT-<b>: one DNAT per published port
  *   nat POSTROUTING   → BERTH-POST-<b>: outbound MASQUERADE, 127.0.0.1 → bridge (localhost
@@ -16,6 +18,7 @@
 
 export interface ChainSet {
   fwd: string;
+  input: string;
   iso1: string;
   iso2: string;
   dnat: string;
@@ -25,6 +28,7 @@ export interface ChainSet {
 export function chainNames(bridge: string): ChainSet {
   return {
     fwd: `BERTH-FWD-${bridge}`,
+    input: `BERTH-IN-${bridge}`,
     iso1: `BERTH-ISO1-${bridge}`,
     iso2: `BERTH-ISO2-${bridge}`,
     dnat: `BERTH-DNAT-${bridge}`,
@@ -41,6 +45,8 @@ export interface BridgeNet {
   icc: boolean;
   /** com.docker.network.bridge.enable_ip_masquerade */
   masquerade: boolean;
+  /** The embedded DNS listens on the gateway (user-defined networks). */
+  dns?: boolean;
 }
 
 export interface DnatRule {
@@ -60,6 +66,7 @@ export function dnatRuleSpec(ch: ChainSet, r: DnatRule): string {
 function filterNetworkRules(ch: ChainSet, nets: BridgeNet[]): string[] {
   const lines = [`-A ${ch.fwd} -j ${ch.iso1}`];
   for (const n of nets) {
+    if (n.dns) lines.push(`-A ${ch.input} -i ${n.bridge} -p udp -m udp --dport 53 -j ACCEPT`);
     lines.push(`-A ${ch.iso1} -i ${n.bridge} ! -o ${n.bridge} -j ${ch.iso2}`);
     lines.push(`-A ${ch.iso2} -o ${n.bridge} -j DROP`);
     if (n.internal) {
@@ -91,7 +98,7 @@ function natNetworkRules(ch: ChainSet, nets: BridgeNet[]): string[] {
  * containers that are gone.
  */
 export function networkRulesText(ch: ChainSet, nets: BridgeNet[], dnats?: DnatRule[]): string {
-  const out = ['*filter', `:${ch.fwd} - [0:0]`, `:${ch.iso1} - [0:0]`, `:${ch.iso2} - [0:0]`, ...filterNetworkRules(ch, nets), 'COMMIT', '*nat', `:${ch.post} - [0:0]`];
+  const out = ['*filter', `:${ch.fwd} - [0:0]`, `:${ch.input} - [0:0]`, `:${ch.iso1} - [0:0]`, `:${ch.iso2} - [0:0]`, ...filterNetworkRules(ch, nets), 'COMMIT', '*nat', `:${ch.post} - [0:0]`];
   if (dnats) out.push(`:${ch.dnat} - [0:0]`, ...dnats.map((r) => `-A ${dnatRuleSpec(ch, r)}`));
   out.push(...natNetworkRules(ch, nets), 'COMMIT', '');
   return out.join('\n');
@@ -107,6 +114,7 @@ export function dnatChangeText(ch: ChainSet, add: DnatRule[], del: DnatRule[]): 
 function jumps(ch: ChainSet): [string, string, string][] {
   return [
     ['filter', 'FORWARD', `-j ${ch.fwd}`],
+    ['filter', 'INPUT', `-j ${ch.input}`],
     ['nat', 'PREROUTING', `-m addrtype --dst-type LOCAL -j ${ch.dnat}`],
     ['nat', 'OUTPUT', `-m addrtype --dst-type LOCAL -j ${ch.dnat}`],
     ['nat', 'POSTROUTING', `-j ${ch.post}`],
@@ -144,7 +152,7 @@ export function ensureChainsText(ch: ChainSet, save: string): string {
   const t = parseSave(save);
   const filter: string[] = [];
   const nat: string[] = [];
-  for (const c of [ch.fwd, ch.iso1, ch.iso2]) if (!hasChain(t, 'filter', c)) filter.push(`:${c} - [0:0]`);
+  for (const c of [ch.fwd, ch.input, ch.iso1, ch.iso2]) if (!hasChain(t, 'filter', c)) filter.push(`:${c} - [0:0]`);
   for (const c of [ch.dnat, ch.post]) if (!hasChain(t, 'nat', c)) nat.push(`:${c} - [0:0]`);
   for (const [table, builtin, spec] of jumps(ch)) {
     const target = spec.slice(spec.lastIndexOf(' ') + 1);

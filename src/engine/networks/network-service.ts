@@ -283,6 +283,7 @@ export class NetworkService {
         internal: s.rec.Internal,
         icc: s.rec.Options['com.docker.network.bridge.enable_icc'] !== 'false',
         masquerade: s.rec.Options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false',
+        dns: this.isUserDefined(s.rec),
       }));
   }
 
