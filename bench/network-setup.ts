@@ -24,6 +24,7 @@ import { SandboxService } from '../src/engine/networks/sandbox-service.js';
 import { parseAddressPool } from '../src/engine/networks/ipam.js';
 import { LinkDriver } from '../src/drivers/network/link-driver.js';
 import { IptablesDriver } from '../src/drivers/network/iptables.js';
+import { IptablesFirewall } from '../src/drivers/network/firewall.js';
 import { ShellPool } from '../src/drivers/sys/shell-worker.js';
 import type { ContainerRecord } from '../src/engine/containers/container-record.js';
 
@@ -49,7 +50,7 @@ async function setupTeardown(): Promise<void> {
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-netbench-'));
   const shells = new ShellPool(2);
   const links = new LinkDriver(undefined, shells.run);
-  const iptables = new IptablesDriver(undefined, shells.run);
+  const firewall = new IptablesFirewall(net.bridge, new IptablesDriver(undefined, shells.run));
   const networks = new NetworkService(
     {
       root: path.join(tmp, 'network'),
@@ -57,14 +58,13 @@ async function setupTeardown(): Promise<void> {
       bip: net.bip,
       defaultAddressPools: [parseAddressPool(`base=${net.prefix}.0/22,size=24`)],
       mtu: 1500,
-      iptables: true,
       ipForward: true,
     },
     links,
-    iptables,
+    firewall,
     new EventBus(),
   );
-  const sandboxes = new SandboxService(networks, links, iptables, { netnsDir: path.join(tmp, 'netns') });
+  const sandboxes = new SandboxService(networks, links, firewall, { netnsDir: path.join(tmp, 'netns') });
   try {
     await networks.init();
     await sandboxes.init();

@@ -78,7 +78,6 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       fixedCidr: o.fixedCidr,
       defaultAddressPools: o.defaultAddressPools.map(parseAddressPool),
       mtu: o.mtu,
-      iptables: o.iptables,
       ipForward: o.ipForward,
     },
     links,

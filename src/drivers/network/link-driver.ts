@@ -139,6 +139,10 @@ export class LinkDriver {
     await this.deleteLink(hostIf);
   }
 
+  async enableForwarding(): Promise<void> {
+    if ((await readSysctl('net/ipv4/ip_forward').catch(() => '1')) !== '1') await writeSysctl('net/ipv4/ip_forward', '1');
+  }
+
   /** Unpins the namespace; the kernel destroys it (and its veth pairs) once no process is in it. */
   async destroySandbox(nsPath: string): Promise<void> {
     // busybox's umount (when there is one) skips libmount's parsing of every mount: 2 ms less.

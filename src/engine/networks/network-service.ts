@@ -10,11 +10,7 @@ import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError, er
 import { log } from '../../lib/log.js';
 import type { EventBus } from '../events.js';
 import type { ContainerRecord } from '../containers/container-record.js';
-import type { BridgeNet, DnatRule } from '../../drivers/network/iptables-rules.js';
-import { chainNames, ensureChainsText, networkRulesText } from '../../drivers/network/iptables-rules.js';
-import type { IptablesDriver } from '../../drivers/network/iptables.js';
-import type { LinkDriver } from '../../drivers/network/link-driver.js';
-import { readSysctl, writeSysctl } from '../../drivers/network/link-driver.js';
+import type { BridgeNet, DnatRule, Firewall, LinkOps } from './network-drivers.js';
 import {
   AddressPool,
   DEFAULT_ADDRESS_POOLS,
@@ -47,7 +43,6 @@ export interface NetworkOptions {
   fixedCidr?: string;
   defaultAddressPools?: AddressPoolSpec[];
   mtu: number;
-  iptables: boolean;
   ipForward: boolean;
   /** The embedded DNS servers' port (53; tests may pick another). */
   dnsPort?: number;
@@ -80,21 +75,18 @@ export class NetworkService {
   private readonly store: NetworkStore;
   private readonly nets = new Map<string, NetState>();
   private readonly pools: AddressPoolSpec[];
-  readonly chains;
   private dnsLookup: (networkId: string, q: DnsQuestion, src: string) => ReturnType<DnsLookup> = () => ({ forward: [] });
   /** Serialises create/remove (subnet choice, rule rewrites). */
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly opts: NetworkOptions,
-    private readonly links: LinkDriver,
-    private readonly iptables: IptablesDriver,
+    private readonly links: LinkOps,
+    private readonly firewall: Firewall,
     private readonly events: EventBus,
   ) {
     this.store = new NetworkStore(opts.root);
     this.pools = opts.defaultAddressPools?.length ? opts.defaultAddressPools : DEFAULT_ADDRESS_POOLS;
-    // Rules are named after the default bridge, so each daemon has its own chains.
-    this.chains = chainNames(opts.bridge);
   }
 
   setDnsLookup(fn: (networkId: string, q: DnsQuestion, src: string) => ReturnType<DnsLookup>): void {
@@ -137,10 +129,8 @@ export class NetworkService {
    */
   private async ensureHostSetup(): Promise<void> {
     if (this.hostReady || this.bridgeNets().length === 0) return;
-    if (this.opts.ipForward && (await readSysctl('net/ipv4/ip_forward').catch(() => '1')) !== '1') {
-      await writeSysctl('net/ipv4/ip_forward', '1');
-    }
-    if (this.opts.iptables) await this.iptables.restore(ensureChainsText(this.chains, await this.iptables.save()));
+    if (this.opts.ipForward) await this.links.enableForwarding();
+    await this.firewall.ensure();
     this.hostReady = true;
   }
 
@@ -270,8 +260,8 @@ export class NetworkService {
 
   /** Rewrites the network-level chains (and, when given, all DNAT rules) from the networks there are. */
   async rewriteRules(dnats?: DnatRule[]): Promise<void> {
-    if (!this.opts.iptables || !this.hostReady) return;
-    await this.iptables.restore(networkRulesText(this.chains, this.bridgeNets(), dnats));
+    if (!this.hostReady) return;
+    await this.firewall.setNetworks(this.bridgeNets(), dnats);
   }
 
   private bridgeNets(): BridgeNet[] {

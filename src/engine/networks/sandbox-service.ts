@@ -16,9 +16,7 @@ import {
   type NetworkAttacher,
   type PreparedNetwork,
 } from '../containers/network-attacher.js';
-import { dnatChangeText, type DnatRule } from '../../drivers/network/iptables-rules.js';
-import type { IptablesDriver } from '../../drivers/network/iptables.js';
-import type { LinkDriver, VethAttachment } from '../../drivers/network/link-driver.js';
+import type { DnatRule, Firewall, LinkOps, VethAttachment } from './network-drivers.js';
 import { probePort } from '../../drivers/network/port-probe.js';
 import { contains, formatIPv4, macFromIP, parseIPv4 } from './ipam.js';
 import { portMap, portRequests, validatePorts, parsePortKey, type PortMapping, type PortRequest, type Proto } from './port-spec.js';
@@ -70,8 +68,8 @@ export class SandboxService implements NetworkAttacher {
 
   constructor(
     private readonly nets: NetworkService,
-    private readonly links: LinkDriver,
-    private readonly iptables: IptablesDriver,
+    private readonly links: LinkOps,
+    private readonly firewall: Firewall,
     private readonly opts: SandboxOptions,
   ) {
     this.portRange = opts.portRange ?? [32768, 60999];
@@ -215,16 +213,15 @@ export class SandboxService implements NetworkAttacher {
         sb.dnats = sb.ports.map((p) => ({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: formatIPv4(primary.ip), containerPort: p.containerPort }));
       }
       const atts = sb.endpoints.map((e, i) => this.attachment(e, i === 0));
-      const rules = this.nets.opts.iptables ? dnatChangeText(this.nets.chains, sb.dnats, []) : '';
-      const [made, ruled] = await Promise.allSettled([this.links.createSandbox(sb.nsPath, atts), this.iptables.restore(rules)]);
-      rulesAdded = ruled.status === 'fulfilled' && rules !== '';
+      const [made, ruled] = await Promise.allSettled([this.links.createSandbox(sb.nsPath, atts), sb.dnats.length ? this.firewall.changePorts(sb.dnats, []) : undefined]);
+      rulesAdded = ruled.status === 'fulfilled' && sb.dnats.length > 0;
       if (made.status === 'rejected') throw made.reason;
       if (ruled.status === 'rejected') {
         await this.links.destroySandbox(sb.nsPath).catch(() => undefined);
         throw ruled.reason;
       }
     } catch (err) {
-      if (rulesAdded) await this.iptables.restore(dnatChangeText(this.nets.chains, [], sb.dnats)).catch(() => undefined);
+      if (rulesAdded) await this.firewall.changePorts([], sb.dnats).catch(() => undefined);
       this.unclaim(sb);
       throw err;
     }
@@ -392,8 +389,7 @@ export class SandboxService implements NetworkAttacher {
       return;
     }
     this.sandboxes.delete(rec.Id);
-    const rules = this.nets.opts.iptables ? dnatChangeText(this.nets.chains, [], sb.dnats) : '';
-    const results = await Promise.allSettled([this.links.destroySandbox(sb.nsPath), this.iptables.restore(rules)]);
+    const results = await Promise.allSettled([this.links.destroySandbox(sb.nsPath), sb.dnats.length ? this.firewall.changePorts([], sb.dnats) : undefined]);
     this.unclaim(sb);
     this.clearSettings(rec);
     for (const r of results) if (r.status === 'rejected') log.warn('network teardown', { id: rec.Id.slice(0, 12), err: errorMessage(r.reason) });
@@ -531,7 +527,7 @@ export class SandboxService implements NetworkAttacher {
       const ip = formatIPv4(live.ip);
       const gone = sb.dnats.filter((d) => d.containerIp === ip);
       if (gone.length) {
-        if (this.nets.opts.iptables) await this.iptables.restore(dnatChangeText(this.nets.chains, [], gone));
+        await this.firewall.changePorts([], gone);
         sb.dnats = sb.dnats.filter((d) => d.containerIp !== ip);
         for (const m of sb.ports) this.unreserve(m);
         sb.ports = [];
