@@ -6,6 +6,7 @@ import { notImplemented, type CommandDef, type GroupDef } from '../command.js';
 import { containerFlags, containerOptionsFromFlags, runOnlyFlags } from '../run-options.js';
 import { lazyActions } from '../lazy.js';
 import { detachKeysFlag, filterFlag, plainFormatFlag, tableFormatFlag } from './common-flags.js';
+import { commitCommand, cpCommand, diffCommand, exportCommand, statsCommand } from './container-fs.js';
 
 const { createAction, runAction } = lazyActions(() => import('../actions/container-run.js'));
 const {
@@ -310,12 +311,8 @@ function pending(name: string, use: string, short: string): CommandDef {
   return { name, use, short, aliasPaths: [`container ${name}`, name], rawArgs: true, run: notImplemented(name) };
 }
 
-export const cpCommand = pending('cp', '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-', 'Copy files/folders between a container and the local filesystem');
-export const diffCommand = pending('diff', 'CONTAINER', "Inspect changes to files or directories on a container's filesystem");
-export const statsCommand = pending('stats', '[OPTIONS] [CONTAINER...]', 'Display a live stream of container(s) resource usage statistics');
+export { cpCommand, diffCommand, statsCommand, exportCommand, commitCommand };
 export const updateCommand = pending('update', '[OPTIONS] CONTAINER [CONTAINER...]', 'Update configuration of one or more containers');
-export const exportCommand = pending('export', '[OPTIONS] CONTAINER', "Export a container's filesystem as a tar archive");
-export const commitCommand = pending('commit', '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', "Create a new image from a container's changes");
 
 export const containerGroup: GroupDef = {
   name: 'container',
