@@ -213,10 +213,14 @@ describe('berth CLI against a fake daemon', () => {
     assert.equal(u.stderr, "berth: unknown command: berth frobnicate\n\nRun 'berth --help' for more information\n");
   });
 
-  it('says what is not implemented yet', async () => {
-    const r = await berth(['container', 'stats', '--no-stream']);
-    assert.equal(r.code, 1);
-    assert.equal(r.stderr, "berth: 'stats' is not implemented yet\n");
+  it('stats and cp are real commands with docker’s usage', async () => {
+    const r = await berth(['container', 'stats', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: {2}berth container stats \[OPTIONS\] \[CONTAINER\.\.\.\]\n/);
+    assert.match(r.stdout, /--no-stream +Disable streaming stats and only pull the first result/);
+    const cp = await berth(['cp', 'a']);
+    assert.equal(cp.code, 1);
+    assert.match(cp.stderr, /^berth: 'berth cp' requires 2 arguments/);
   });
 
   it('explains an unsupported host and an unreachable daemon', async () => {
