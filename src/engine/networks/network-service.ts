@@ -44,7 +44,7 @@ export interface NetworkOptions {
   defaultAddressPools?: AddressPoolSpec[];
   mtu: number;
   ipForward: boolean;
-  /** The embedded DNS servers' port (53; tests may pick another). */
+  /** The embedded DNS servers' port (53); 0 runs none (unit tests). */
   dnsPort?: number;
   /** Where daemons claim their default bridge (/run/berth-bridges). */
   claimDir?: string;
@@ -247,7 +247,7 @@ export class NetworkService {
     if (!s.subnet || s.gateway === undefined || !s.rec.BridgeName) return;
     const mtu = Number(s.rec.Options['com.docker.network.driver.mtu']) || this.opts.mtu;
     await this.links.ensureBridge(s.rec.BridgeName, `${formatIPv4(s.gateway)}/${s.subnet.bits}`, mtu);
-    if (this.isUserDefined(s.rec) && !s.dns) {
+    if (this.isUserDefined(s.rec) && !s.dns && this.opts.dnsPort !== 0) {
       const dns = new EmbeddedDns(formatIPv4(s.gateway), (q, src) => this.dnsLookup(s.rec.Id, q, src), this.opts.dnsPort ?? 53);
       try {
         await dns.start();
