@@ -99,7 +99,7 @@ test('a sandbox is one script: ip -batch inside a new pinned namespace, then on 
   assert.equal(
     scripts[0],
     [
-      `if unshare --net='${file}' ip -batch - <<'BERTH_EOF'`,
+      `if : > '${file}' && unshare --net='${file}' ip -batch - <<'BERTH_EOF'`,
       'link set lo up',
       'link add eth0 address 02:42:0a:01:00:02 mtu 1500 type veth peer name vbabc mtu 1500 netns /proc/1/ns/net',
       'addr add 10.1.0.2/24 brd + dev eth0',

@@ -97,12 +97,12 @@ export class LinkDriver {
    * nothing is left: the namespace file is unmounted, which also destroys the veths.
    */
   async createSandbox(nsPath: string, atts: VethAttachment[]): Promise<void> {
-    await fsp.writeFile(nsPath, '', { flag: 'w' });
     try {
       const inner = ['link set lo up'];
       for (const a of atts) inner.push(...this.innerLines(a, true));
       const host = atts.flatMap((a) => this.hostLines(a));
-      const create = `unshare --net=${shq(nsPath)} ip -batch - ${heredoc(inner)}`;
+      // `: >` makes the file the namespace is bind-mounted on (a shell builtin: no process).
+      const create = `: > ${shq(nsPath)} && unshare --net=${shq(nsPath)} ip -batch - ${heredoc(inner)}`;
       await this.runScript(host.length ? `if ${create}\nthen ip -batch - ${heredoc(host)}\nelse false; fi` : create, 'ip');
     } catch (err) {
       await this.destroySandbox(nsPath).catch(() => undefined);
