@@ -1,13 +1,15 @@
 /**
- * Bridges, veth pairs and network namespaces through `ip -batch` (one process per side,
- * however many commands), all via the command seam.
+ * Bridges, veth pairs and network namespaces through `ip -batch` (one process, however
+ * many commands), all via the command seam.
  *
  * A container's network namespace is pinned to a file (a bind mount of nsfs made by
- * `unshare --net=FILE`), created before the task, which joins it by path. Its veth pairs
- * are made from inside it (peer into the daemon's namespace), so a sandbox costs two
- * `ip -batch` runs; tearing it down is unmounting the file: the kernel destroys the
- * namespace with its veth pairs (no 19 ms `ip link del` per interface). The per-container
- * steps go to a shell worker as one script each (set-up: one round trip; tear-down: one).
+ * `unshare --net=FILE`), created before the task, which joins it by path. One `ip -batch`
+ * started inside the new namespace does all of the set-up: each veth pair is created from
+ * there with its host end placed in the daemon's namespace, on its bridge and up, and its
+ * container end configured; hairpin is a sysfs write. Tearing down is unmounting the file:
+ * the kernel destroys the namespace with its veth pairs (no 19 ms `ip link del` each).
+ * The per-container steps go to a shell worker as one script each (set-up: one round
+ * trip, one `ip`; tear-down: one round trip, one `umount`).
  */
 import { promises as fsp } from 'node:fs';
 import { runCommand } from '../sys/command.js';
@@ -58,6 +60,7 @@ export class LinkDriver {
   async ensureBridge(name: string, gatewayCidr: string, mtu: number): Promise<void> {
     // "File exists" for a bridge or an address already there is fine: -force goes on.
     await this.batch([`link add name ${name} type bridge`, `link set ${name} mtu ${mtu}`, `addr replace ${gatewayCidr} dev ${name}`, `link set ${name} up`], { force: true });
+    this.ifindexes.delete(name);
     const links = await this.links();
     if (!links.some((l) => l.ifname === name)) throw new SystemError(`cannot create bridge ${name}`);
     // Published ports on 127.0.0.1: DNAT from OUTPUT sends 127.0.0.1-sourced packets out
@@ -66,6 +69,7 @@ export class LinkDriver {
   }
 
   async deleteLink(name: string): Promise<void> {
+    this.ifindexes.delete(name);
     await this.batch([`link del ${name}`], { force: true });
   }
 
@@ -98,36 +102,47 @@ export class LinkDriver {
    */
   async createSandbox(nsPath: string, atts: VethAttachment[]): Promise<void> {
     try {
-      const inner = ['link set lo up'];
-      for (const a of atts) inner.push(...this.innerLines(a, true));
-      const host = atts.flatMap((a) => this.hostLines(a));
+      const lines = ['link set lo up'];
+      for (const a of atts) lines.push(...(await this.vethLines(a)));
       // `: >` makes the file the namespace is bind-mounted on (a shell builtin: no process).
-      const create = `: > ${shq(nsPath)} && unshare --net=${shq(nsPath)} ip -batch - ${heredoc(inner)}`;
-      await this.runScript(host.length ? `if ${create}\nthen ip -batch - ${heredoc(host)}\nelse false; fi` : create, 'ip');
+      await this.runScript(`: > ${shq(nsPath)} && unshare --net=${shq(nsPath)} ip -batch - ${heredoc(lines)}${hairpin(atts)}`, 'ip');
     } catch (err) {
       await this.destroySandbox(nsPath).catch(() => undefined);
       throw err;
     }
   }
 
-  private innerLines(a: VethAttachment, createHere: boolean): string[] {
-    const lines: string[] = [];
-    if (createHere) lines.push(`link add ${a.ifName} address ${a.mac} mtu ${a.mtu} type veth peer name ${a.hostIf} mtu ${a.mtu} netns ${this.daemonNetns}`);
-    lines.push(`addr add ${a.address} brd + dev ${a.ifName}`, `link set ${a.ifName} up`);
+  /**
+   * One veth pair, made from inside the container's namespace by the same `ip` that
+   * configures it: the host end is created straight in the daemon's namespace, enslaved to
+   * its bridge (named by ifindex: names resolve in the current namespace) and up; the
+   * container end gets its MAC, address, link and default route.
+   */
+  private async vethLines(a: VethAttachment): Promise<string[]> {
+    const lines = [
+      `link add ${a.hostIf} netns ${this.daemonNetns} master if${await this.ifindex(a.bridge)} up mtu ${a.mtu} type veth peer name ${a.ifName} address ${a.mac} mtu ${a.mtu}`,
+      `addr add ${a.address} brd + dev ${a.ifName}`,
+      `link set ${a.ifName} up`,
+    ];
     if (a.defaultGateway) lines.push(`route add default via ${a.defaultGateway} dev ${a.ifName}`);
     return lines;
   }
 
-  private hostLines(a: VethAttachment): string[] {
-    // Hairpin lets a container reach itself through its own published port.
-    return [`link set ${a.hostIf} master ${a.bridge}`, `link set dev ${a.hostIf} type bridge_slave hairpin on`, `link set ${a.hostIf} up`];
+  private readonly ifindexes = new Map<string, number>();
+
+  private async ifindex(link: string): Promise<number> {
+    let i = this.ifindexes.get(link);
+    if (i === undefined) {
+      i = Number((await fsp.readFile(`/sys/class/net/${link}/ifindex`, 'utf8')).trim());
+      this.ifindexes.set(link, i);
+    }
+    return i;
   }
 
   /** Adds one interface to a running sandbox (network connect). */
   async addInterface(nsPath: string, a: VethAttachment): Promise<void> {
-    const host = [`link add ${a.hostIf} mtu ${a.mtu} type veth peer name ${a.ifName} address ${a.mac} mtu ${a.mtu} netns ${nsPath}`, ...this.hostLines(a)];
     try {
-      await this.runScript(`if ip -batch - ${heredoc(host)}\nthen nsenter --net=${shq(nsPath)} ip -batch - ${heredoc(this.innerLines(a, false))}\nelse false; fi`, 'ip');
+      await this.runScript(`nsenter --net=${shq(nsPath)} ip -batch - ${heredoc(await this.vethLines(a))}${hairpin([a])}`, 'ip');
     } catch (err) {
       await this.deleteLink(a.hostIf);
       throw err;
@@ -152,6 +167,11 @@ export class LinkDriver {
     }
     await fsp.rm(nsPath, { force: true });
   }
+}
+
+/** Hairpin lets a container reach itself through its own published port (a sysfs write: no process). */
+function hairpin(atts: VethAttachment[]): string {
+  return atts.map((a) => `\n[ $? -eq 0 ] && echo 1 > /sys/class/net/${a.hostIf}/brport/hairpin_mode`).join('');
 }
 
 /** A here-document feeding `lines` to the command before it (they never contain the end word). */
