@@ -11,6 +11,7 @@ import { SandboxService } from '../engine/networks/sandbox-service.js';
 import { parseAddressPool } from '../engine/networks/ipam.js';
 import { LinkDriver } from '../drivers/network/link-driver.js';
 import { IptablesDriver } from '../drivers/network/iptables.js';
+import { IptablesFirewall, NoFirewall } from '../drivers/network/firewall.js';
 import { ShellPool } from '../drivers/sys/shell-worker.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { systemDfRoutes } from '../api/routes/system-df.js';
@@ -69,7 +70,8 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   // Per-container network steps run as scripts in long-lived shells (cheaper than spawns).
   const shells = new ShellPool(2);
   const links = new LinkDriver(undefined, shells.run);
-  const iptables = new IptablesDriver(undefined, shells.run);
+  // berth's rules live in chains named after the default bridge: one set per daemon.
+  const firewall = o.iptables ? new IptablesFirewall(o.bridge, new IptablesDriver(undefined, shells.run)) : new NoFirewall();
   const networks = new NetworkService(
     {
       root: path.join(o.dataRoot, 'network'),
@@ -81,10 +83,10 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       ipForward: o.ipForward,
     },
     links,
-    iptables,
+    firewall,
     events,
   );
-  const sandboxes = new SandboxService(networks, links, iptables, { netnsDir: path.join(o.execRoot, 'netns') });
+  const sandboxes = new SandboxService(networks, links, firewall, { netnsDir: path.join(o.execRoot, 'netns') });
   await networks.init();
   await sandboxes.init();
   const containers = new ContainerService({
