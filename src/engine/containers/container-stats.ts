@@ -5,10 +5,16 @@ import type { ContainerRecord } from './container-record.js';
 
 /** What stats needs of a cgroup reader (drivers/cgroups/cgroup-reader.ts). */
 export interface StatsReader {
-  dirsOf(pid: number): Record<string, string> | undefined;
-  sample(dirs: Record<string, string>, hostMemory: bigint): Omit<StatsSample, 'read' | 'networks'> | undefined;
+  /** Opens a running container's counters (its init process); undefined when gone. */
+  open(pid: number): StatsSource | undefined;
   systemCpu(): { systemUsage: bigint; onlineCpus: number };
-  networks(pid: number): Record<string, NetworkStats> | undefined;
+}
+
+/** One container's counters, kept open for a request. */
+export interface StatsSource {
+  sample(hostMemory: bigint): Omit<StatsSample, 'read' | 'networks'> | undefined;
+  networks(): Record<string, NetworkStats> | undefined;
+  close(): void;
 }
 
 export interface StatsContainers {
@@ -42,8 +48,16 @@ export class ContainerStats {
    */
   async serve(ref: string, o: StatsRequest, write: (json: string) => void, closed: Promise<void>): Promise<void> {
     const rec = this.deps.containers.resolve(ref);
-    const id = rec.Id;
     const state = new Sampler(this.deps.reader, this.hostMemory);
+    try {
+      await this.run(rec, o, state, write, closed);
+    } finally {
+      state.close();
+    }
+  }
+
+  private async run(rec: ContainerRecord, o: StatsRequest, state: Sampler, write: (json: string) => void, closed: Promise<void>): Promise<void> {
+    const id = rec.Id;
     if (!o.stream) {
       if (!rec.State.Running || rec.State.Restarting) {
         write(encodeStats(zeroStats(id, rec.Name)));
@@ -80,10 +94,10 @@ export class ContainerStats {
   }
 }
 
-/** Per-request sampling state: the container's cgroup dirs, found once per pid. */
+/** Per-request sampling state: the container's counter files, opened once per pid. */
 class Sampler {
   private pid = 0;
-  private dirs: Record<string, string> | undefined;
+  private src: StatsSource | undefined;
 
   constructor(
     private readonly reader: StatsReader,
@@ -93,14 +107,15 @@ class Sampler {
   take(rec: ContainerRecord): StatsSample | undefined {
     const pid = rec.State.Pid;
     if (pid <= 0) return undefined;
-    if (pid !== this.pid || !this.dirs) {
-      this.dirs = this.reader.dirsOf(pid);
+    if (pid !== this.pid || !this.src) {
+      this.src?.close();
+      this.src = this.reader.open(pid);
       this.pid = pid;
     }
-    if (!this.dirs) return undefined;
-    const cg = this.reader.sample(this.dirs, this.hostMemory);
+    if (!this.src) return undefined;
+    const cg = this.src.sample(this.hostMemory);
     if (!cg) {
-      this.dirs = undefined;
+      this.close();
       return undefined;
     }
     // Sampled right after the container's counters, to keep the two deltas comparable.
@@ -108,8 +123,13 @@ class Sampler {
     const { cpu_usage, throttling_data } = cg.cpu_stats;
     cg.cpu_stats = { cpu_usage, system_cpu_usage: sys.systemUsage || undefined, online_cpus: sys.onlineCpus || undefined, throttling_data };
     const mode = rec.HostConfig.NetworkMode;
-    const networks = mode === 'none' || mode === 'host' || mode.startsWith('container:') ? undefined : this.reader.networks(pid);
+    const networks = mode === 'none' || mode === 'host' || mode.startsWith('container:') ? undefined : this.src.networks();
     return { read: new Date().toISOString(), ...cg, networks };
+  }
+
+  close(): void {
+    this.src?.close();
+    this.src = undefined;
   }
 }
 
