@@ -63,6 +63,13 @@ export class LinkDriver {
     this.ifindexes.delete(name);
     const links = await this.links();
     if (!links.some((l) => l.ifname === name)) throw new SystemError(`cannot create bridge ${name}`);
+    // A bridge kept from an earlier configuration (another --bip) keeps only the new address.
+    const r = await this.run('ip', ['-j', '-4', 'addr', 'show', 'dev', name]);
+    const stale = (JSON.parse(r.stdout || '[]') as { addr_info?: { local?: string; prefixlen?: number }[] }[])
+      .flatMap((l) => l.addr_info ?? [])
+      .map((a) => `${a.local}/${a.prefixlen}`)
+      .filter((a) => a !== gatewayCidr);
+    await this.batch(stale.map((a) => `addr del ${a} dev ${name}`), { force: true });
     // Published ports on 127.0.0.1: DNAT from OUTPUT sends 127.0.0.1-sourced packets out
     // the bridge, which the kernel drops as martians unless route_localnet is set.
     await writeSysctl(`net/ipv4/conf/${name}/route_localnet`, '1');
