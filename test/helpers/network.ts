@@ -64,7 +64,8 @@ export async function daemonBridges(dataRoot: string): Promise<string[]> {
 
 /**
  * Removes what a (stopped) test daemon's networking may have left: its bridges and the
- * veths on them, its chains and the jumps into them. Runs even when a test failed.
+ * veths on them, its chains and the jumps into them, its claim on the bridge. Runs even
+ * when a test failed.
  */
 export async function removeNetworkLeftovers(bridge: string, dataRoot: string): Promise<void> {
   const bridges = new Set([bridge, ...(await daemonBridges(dataRoot))]);
@@ -72,6 +73,7 @@ export async function removeNetworkLeftovers(bridge: string, dataRoot: string): 
   for (const l of links) {
     if ((l.master && bridges.has(l.master)) || bridges.has(l.ifname)) spawnSync('ip', ['link', 'del', l.ifname]);
   }
+  await fsp.rm(`/run/berth-bridges/${bridge}.pid`, { force: true });
   const save = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout ?? '';
   const text = purgeText(chainNames(bridge), save);
   if (text) spawnSync('iptables-restore', ['-w', '--noflush'], { input: text });
