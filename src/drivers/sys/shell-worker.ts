@@ -5,6 +5,8 @@ import type { CommandResult } from './command.js';
 /** Runs a POSIX shell script; its stdout and stderr come back together in `stdout`. */
 export type ScriptRunner = (script: string) => Promise<CommandResult>;
 
+const SCRIPT_TIMEOUT_MS = 30_000;
+
 interface Job {
   script: string;
   resolve: (r: CommandResult) => void;
@@ -23,7 +25,7 @@ class ShellWorker {
   private proc: ChildProcess | undefined;
   private buf = '';
   private seq = 0;
-  private current: (Job & { marker: string }) | undefined;
+  private current: (Job & { marker: string; timer: NodeJS.Timeout }) | undefined;
   readonly queue: Job[] = [];
 
   get load(): number {
@@ -47,7 +49,8 @@ class ShellWorker {
       const job = this.current;
       this.current = undefined;
       this.buf = '';
-      job?.reject(new SystemError('shell worker exited'));
+      if (job) clearTimeout(job.timer);
+      job?.reject(new SystemError(`shell worker exited while running: ${job.script.split('\n')[0]}`));
       this.next();
     });
     return p;
@@ -73,7 +76,14 @@ class ShellWorker {
     this.proc ??= this.start();
     this.hold(true);
     const marker = `__berth_done_${++this.seq}_`;
-    this.current = { ...job, marker };
+    // A script that hangs (a wedged `ip`) must not stall every later one: kill the shell,
+    // fail the script, and the next one gets a fresh shell.
+    const p = this.proc;
+    const timer = setTimeout(() => {
+      if (this.current?.marker === marker) p.kill('SIGKILL');
+    }, SCRIPT_TIMEOUT_MS);
+    timer.unref();
+    this.current = { ...job, marker, timer };
     this.proc.stdin!.write(`{\n${job.script}\n} </dev/null 2>&1; __berth_st=$?; echo ""; echo "${marker}$__berth_st"\n`);
   }
 
@@ -89,6 +99,7 @@ class ShellWorker {
     // Drop the newline of the marker's `echo ""` and, as $(...) does, the output's last one.
     const out = this.buf.slice(0, i).replace(/\n$/, '').replace(/\n$/, '');
     this.buf = this.buf.slice(nl + 1);
+    clearTimeout(job.timer);
     this.current = undefined;
     job.resolve({ code, stdout: out, stderr: code === 0 ? '' : out });
     this.next();
