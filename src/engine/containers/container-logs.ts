@@ -27,16 +27,24 @@ export function parseLogLine(line: Buffer): LogRecord | undefined {
   return { timeNs: t.ns, time: t.utc, stream: stream === 'stderr' ? 2 : 1, partial: flag === 'P', content };
 }
 
+/** The last whole second parsed: a log's records mostly share it, and Date.parse is what costs. */
+const lastSecond = { key: '', ms: 0, utc: '' };
+
 /** "2024-05-01T12:00:00.123456789+02:00" → ns since epoch and the UTC RFC3339Nano form. */
 export function parseTimestamp(ts: string): { ns: bigint; utc: string } | undefined {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(ts);
   if (!m) return undefined;
-  const ms = Date.parse(m[1] + (m[3] === 'Z' ? 'Z' : m[3]));
-  if (Number.isNaN(ms)) return undefined;
+  const key = m[1] + m[3];
+  if (key !== lastSecond.key) {
+    const ms = Date.parse(key);
+    if (Number.isNaN(ms)) return undefined;
+    lastSecond.key = key;
+    lastSecond.ms = ms;
+    lastSecond.utc = new Date(ms).toISOString().slice(0, 19);
+  }
   const frac = (m[2] ?? '').padEnd(9, '0');
-  const ns = BigInt(ms) * 1_000_000n + BigInt(frac);
-  const utc = new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
-  return { ns, utc };
+  const ns = BigInt(lastSecond.ms) * 1_000_000n + BigInt(frac);
+  return { ns, utc: lastSecond.utc + '.' + frac + 'Z' };
 }
 
 /** Docker's `since`/`until`: unix seconds with optional fraction, or an RFC3339 date, or a duration ago ("10m"). */
