@@ -227,7 +227,12 @@ export class ContainerService implements ImageUsage {
       const { RestartPolicy, ...resources } = body as { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } };
       const allowed = ['CpuShares', 'Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'KernelMemory', 'OomKillDisable', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'Ulimits'];
       const given = Object.fromEntries(Object.entries(resources).filter(([k, v]) => allowed.includes(k) && v !== undefined && v !== null && v !== 0 && v !== ''));
-      const merged = normalizeHostConfig({ ...rec.HostConfig, ...given, RestartPolicy: RestartPolicy?.Name !== undefined ? RestartPolicy : rec.HostConfig.RestartPolicy }, rec.HostConfig.Runtime);
+      // An empty policy name leaves the policy alone (the docker CLI always sends one).
+      const newPolicy = RestartPolicy?.Name ? RestartPolicy : undefined;
+      if (newPolicy && rec.HostConfig.AutoRemove && newPolicy.Name !== 'no') {
+        throw new ConflictError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      }
+      const merged = normalizeHostConfig({ ...rec.HostConfig, ...given, RestartPolicy: newPolicy ?? rec.HostConfig.RestartPolicy }, rec.HostConfig.Runtime);
       if (merged.Memory && merged.MemorySwap > 0 && merged.MemorySwap < merged.Memory) {
         throw new InvalidParameterError('Minimum memoryswap limit should be larger than memory limit, see usage');
       }
