@@ -127,13 +127,15 @@ function convert(spec: FlagSpec, raw: string): FlagValue {
       return n;
     }
     case 'bytes': {
+      let n: number;
       try {
-        const n = parseBytes(raw);
-        if (!Number.isFinite(n)) throw new Error();
-        return n;
-      } catch {
-        throw bad(`invalid size: '${raw}'`);
+        n = parseBytes(raw);
+      } catch (e) {
+        // go-units' own words: "invalid size: 'x'" or "invalid suffix: 'z'".
+        throw bad((e as Error).message);
       }
+      if (!Number.isFinite(n)) throw bad(`invalid size: '${raw}'`);
+      return n;
     }
     case 'duration': {
       const ns = parseDuration(raw);

@@ -35,6 +35,7 @@ export const topLevel: { name: string; command: CommandDef }[] = [
   { name: 'cp', command: container.cpCommand },
   { name: 'create', command: container.createCommand },
   { name: 'diff', command: container.diffCommand },
+  { name: 'events', command: system.eventsCommand },
   { name: 'export', command: container.exportCommand },
   { name: 'history', command: image.historyCommand },
   { name: 'import', command: image.importCommand },

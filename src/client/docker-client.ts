@@ -9,9 +9,11 @@ import type {
   ContainerSummary,
   ContainerTopResponse,
   ContainerWaitResponse,
+  DiskUsage,
   ImageDeleteItem,
   ImageHistoryItem,
   ImageSummary,
+  PruneReport,
   SystemInfo,
   SystemVersion,
 } from './types.js';
@@ -431,6 +433,37 @@ export class DockerClient {
 
   imagePrune(filters?: Filters): Promise<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }> {
     return this.json('POST', '/images/prune', { query: { filters: filtersQuery(filters) } });
+  }
+
+  // --- update, events, disk usage, prune ---------------------------------------
+
+  /** POST /containers/{id}/update: resources and restart policy (zero values mean unchanged). */
+  containerUpdate(id: string, body: Record<string, unknown>): Promise<{ Warnings?: string[] | null }> {
+    return this.json('POST', `/containers/${enc(id)}/update`, { body });
+  }
+
+  /**
+   * GET /events: a stream of JSON lines. `since` and `until` are sent as given (the
+   * CLI turns durations and dates into Unix times first, as the Go client does).
+   */
+  events(opts: { since?: string; until?: string; filters?: Filters } = {}): Promise<http.IncomingMessage> {
+    return this.request('GET', '/events', { query: { since: opts.since || undefined, until: opts.until || undefined, filters: filtersQuery(opts.filters) } });
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.json('GET', '/system/df');
+  }
+
+  networkPrune(filters?: Filters): Promise<PruneReport> {
+    return this.json('POST', '/networks/prune', { query: { filters: filtersQuery(filters) } });
+  }
+
+  volumePrune(filters?: Filters): Promise<PruneReport> {
+    return this.json('POST', '/volumes/prune', { query: { filters: filtersQuery(filters) } });
+  }
+
+  buildCachePrune(opts: { all?: boolean; filters?: Filters } = {}): Promise<PruneReport> {
+    return this.json('POST', '/build/prune', { query: { all: opts.all || undefined, filters: filtersQuery(opts.filters) } });
   }
 }
 

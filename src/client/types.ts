@@ -131,3 +131,59 @@ export interface SystemVersion {
 }
 
 export type SystemInfo = Record<string, any>;
+
+/** One event of GET /events (moby's events.Message). */
+export interface EventMessage {
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: string;
+  Action: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> | null } | null;
+  scope?: string;
+  time?: number;
+  timeNano?: number;
+}
+
+export interface VolumeSummary {
+  Name: string;
+  Driver?: string;
+  Mountpoint?: string;
+  Scope?: string;
+  Labels?: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+  [k: string]: unknown;
+}
+
+export interface BuildCacheRecord {
+  ID: string;
+  Parent?: string;
+  Parents?: string[] | null;
+  Type: string;
+  Description?: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt?: string | null;
+  UsageCount: number;
+}
+
+/** GET /system/df. */
+export interface DiskUsage {
+  LayersSize?: number;
+  Images?: ImageSummary[] | null;
+  Containers?: ContainerSummary[] | null;
+  Volumes?: VolumeSummary[] | null;
+  BuildCache?: BuildCacheRecord[] | null;
+}
+
+/** What a prune reports (the fields of every prune endpoint). */
+export interface PruneReport {
+  ContainersDeleted?: string[] | null;
+  NetworksDeleted?: string[] | null;
+  VolumesDeleted?: string[] | null;
+  ImagesDeleted?: ImageDeleteItem[] | null;
+  CachesDeleted?: string[] | null;
+  SpaceReclaimed?: number;
+}

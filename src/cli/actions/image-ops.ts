@@ -7,6 +7,8 @@ import { humanSize } from '../../lib/human.js';
 import { StatusError, type CliContext } from '../command.js';
 import { formatHistory, formatImages, historyFormat, imageFormat } from '../format/image-format.js';
 import { displayJsonMessages } from '../progress.js';
+import { confirmOrCancel } from '../prompt.js';
+import { pruneSection, pruneSummary } from '../format/system-format.js';
 import { printInspected } from './inspect.js';
 import { err, errorText, out } from './common.js';
 
@@ -176,43 +178,14 @@ export async function imageInspectAction(ctx: CliContext, o: { names: string[]; 
   await printInspected(ctx, o.names, o.format, (n) => client.imageInspect(n));
 }
 
-/** docker's prompt.Confirm: "[y/N] ", yes only for y/Y. */
-async function confirm(ctx: CliContext, message: string): Promise<boolean> {
-  out(ctx, `${message} [y/N] `);
-  const stdin = ctx.streams.in;
-  const line = await new Promise<string>((resolve) => {
-    let buf = '';
-    const onData = (c: Buffer | string): void => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        cleanup();
-        resolve(buf.slice(0, nl));
-      }
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(buf);
-    };
-    const cleanup = (): void => {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.pause();
-    };
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.resume();
-  });
-  return /^\s*[yY]\s*$/.test(line);
-}
-
 export async function imagePruneAction(ctx: CliContext, o: { all: boolean; force: boolean; filters: string[] }): Promise<void> {
   const filters = parseFilterArgs(o.filters);
   filters.dangling = [String(!o.all)];
   const warning = o.all
     ? 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?'
     : 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
-  if (!o.force && !(await confirm(ctx, warning))) throw new StatusError(1, 'image prune has been cancelled');
+  // A "no" ends the command quietly with status 0 (docker's errdefs.Cancelled).
+  if (!o.force) await confirmOrCancel(ctx, warning);
   const report = await ctx.client().imagePrune(filters);
   let text = '';
   if (report.ImagesDeleted && report.ImagesDeleted.length > 0) {
@@ -225,13 +198,9 @@ export async function imagePruneAction(ctx: CliContext, o: { all: boolean; force
 
 export async function containerPruneAction(ctx: CliContext, o: { force: boolean; filters: string[] }): Promise<void> {
   const filters = parseFilterArgs(o.filters);
-  if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) {
-    throw new StatusError(1, 'container prune has been cancelled');
-  }
+  if (!o.force) await confirmOrCancel(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?');
   const report = await ctx.client().containerPrune(filters);
-  let text = '';
-  if (report.ContainersDeleted && report.ContainersDeleted.length > 0) {
-    text += 'Deleted Containers:\n' + report.ContainersDeleted.map((id) => `${id}\n`).join('') + '\n';
-  }
-  out(ctx, `${text}Total reclaimed space: ${humanSize(report.SpaceReclaimed ?? 0)}\n`);
+  // The space only counts when something was deleted, as docker adds it up.
+  const deleted = report.ContainersDeleted ?? [];
+  out(ctx, pruneSummary([pruneSection('Deleted Containers:', deleted)], deleted.length > 0 ? (report.SpaceReclaimed ?? 0) : 0));
 }

@@ -2,10 +2,11 @@
  * `berth container ...` wiring: each command's flags, argument rule and usage, turned
  * into the typed options its action takes. The actions live in ../actions/.
  */
-import { notImplemented, type CommandDef, type GroupDef } from '../command.js';
+import type { CommandDef, GroupDef } from '../command.js';
 import { containerFlags, containerOptionsFromFlags, runOnlyFlags } from '../run-options.js';
 import { lazyActions } from '../lazy.js';
 import { detachKeysFlag, filterFlag, plainFormatFlag, tableFormatFlag } from './common-flags.js';
+import { updateCommand } from './container-update.js';
 import { commitCommand, cpCommand, diffCommand, exportCommand, statsCommand } from './container-fs.js';
 
 const { createAction, runAction } = lazyActions(() => import('../actions/container-run.js'));
@@ -305,14 +306,8 @@ export const containerPruneCommand: CommandDef = {
   run: (ctx, inv) => containerPruneAction(ctx, { force: inv.flags.bool('force'), filters: inv.flags.list('filter') }),
 };
 
-/** Commands berth does not do yet: their usage is docker's, the action says so. */
-function pending(name: string, use: string, short: string): CommandDef {
-  // Any flags are accepted: "not implemented" is a better answer than "unknown flag".
-  return { name, use, short, aliasPaths: [`container ${name}`, name], rawArgs: true, run: notImplemented(name) };
-}
-
+export { updateCommand };
 export { cpCommand, diffCommand, statsCommand, exportCommand, commitCommand };
-export const updateCommand = pending('update', '[OPTIONS] CONTAINER [CONTAINER...]', 'Update configuration of one or more containers');
 
 export const containerGroup: GroupDef = {
   name: 'container',

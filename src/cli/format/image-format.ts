@@ -67,7 +67,7 @@ export interface ImageRowOptions {
   timeZone?: string;
 }
 
-function imageRow(img: ImageSummary, repo: string, tag: string, digest: string, o: ImageRowOptions): TemplateRow {
+export function imageRow(img: ImageSummary, repo: string, tag: string, digest: string, o: ImageRowOptions): TemplateRow {
   const created = img.Created ?? 0;
   return structRow('imageContext', {
     Containers: img.Containers === undefined || img.Containers === -1 ? 'N/A' : String(img.Containers),
