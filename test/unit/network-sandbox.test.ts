@@ -58,12 +58,15 @@ class FakeLinks implements LinkOps {
 class FakeFirewall implements Firewall {
   ports: DnatRule[] = [];
   nets: BridgeNet[] = [];
+  /** Makes removals slow, as nf_tables deletes are. */
+  removalDelayMs = 0;
   async ensure(): Promise<void> {}
   async setNetworks(nets: BridgeNet[], ports?: DnatRule[]): Promise<void> {
     this.nets = nets;
     if (ports) this.ports = [...ports];
   }
   async changePorts(add: DnatRule[], remove: DnatRule[]): Promise<void> {
+    if (remove.length && this.removalDelayMs) await new Promise((r) => setTimeout(r, this.removalDelayMs));
     this.ports = this.ports.filter((p) => !remove.some((r) => JSON.stringify(r) === JSON.stringify(p)));
     this.ports.push(...add);
   }
@@ -172,8 +175,20 @@ test('published ports: given, random and taken; a failed set-up leaves no addres
   await sandboxes.validate(retry, undefined);
   await sandboxes.prepare(retry);
   assert.equal(retry.NetworkSettings!.Ports['80/tcp']![0].HostPort, '9090');
+  // Removing a port rule is slow: release does not wait for it, but the port stays taken
+  // until the rule is gone, and a start that asks for it waits.
+  firewall.removalDelayMs = 50;
+  const t0 = Date.now();
   await sandboxes.release(web);
-  assert.ok(!firewall.ports.some((p) => p.hostPort === 8080));
+  assert.ok(Date.now() - t0 < 40, 'release does not wait for the rule removal');
+  assert.ok(firewall.ports.some((p) => p.hostPort === 8080), 'the rule is still being removed');
+  const next = record('next', { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } });
+  await sandboxes.validate(next, undefined);
+  await sandboxes.prepare(next);
+  assert.equal(next.NetworkSettings!.Ports['80/tcp']![0].HostPort, '8080');
+  assert.deepEqual(firewall.ports.filter((p) => p.hostPort === 8080).map((p) => p.containerIp), [next.NetworkSettings!.Networks.bridge.IPAddress]);
+  assert.notEqual(next.NetworkSettings!.Networks.bridge.IPAddress, '10.77.0.2', 'the old address was still taken while its rule existed');
+  await sandboxes.settled();
 });
 
 test('create-time validation: unknown networks, addresses outside the subnet, aliases on the default bridge, ports', async () => {

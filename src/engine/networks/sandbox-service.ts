@@ -344,6 +344,7 @@ export class SandboxService implements NetworkAttacher {
           if (chosen === undefined) why = 'no free port in the ephemeral range';
         } else {
           for (let p = r.hostPortLo; p <= r.hostPortHi && chosen === undefined; p++) {
+            if (this.isReserved(r.proto, r.hostIp, p)) await this.waitForDrain(r.proto, p);
             if (this.isReserved(r.proto, r.hostIp, p)) continue;
             const err = await this.probe(r.proto, r.hostIp, p);
             if (err === 'EADDRNOTAVAIL') {
@@ -379,6 +380,12 @@ export class SandboxService implements NetworkAttacher {
     for (const m of sb.ports) this.unreserve(m);
   }
 
+  /** Waits while the port is held only by the rules of a container already gone. */
+  private async waitForDrain(proto: string, port: number): Promise<void> {
+    const pending = this.draining.get(`${proto}/${port}`);
+    if (pending) await pending;
+  }
+
   async release(rec: ContainerRecord): Promise<void> {
     const sb = this.sandboxes.get(rec.Id);
     if (!sb) {
@@ -389,10 +396,42 @@ export class SandboxService implements NetworkAttacher {
       return;
     }
     this.sandboxes.delete(rec.Id);
-    const results = await Promise.allSettled([this.links.destroySandbox(sb.nsPath), sb.dnats.length ? this.firewall.changePorts([], sb.dnats) : undefined]);
-    this.unclaim(sb);
+    for (const e of sb.endpoints) this.nets.removeEndpoint(e.networkId, rec.Id);
     this.clearSettings(rec);
-    for (const r of results) if (r.status === 'rejected') log.warn('network teardown', { id: rec.Id.slice(0, 12), err: errorMessage(r.reason) });
+    if (sb.dnats.length) this.removeRulesLater(sb);
+    try {
+      await this.links.destroySandbox(sb.nsPath);
+    } catch (err) {
+      log.warn('network teardown', { id: rec.Id.slice(0, 12), err: errorMessage(err) });
+    }
+    if (!sb.dnats.length) this.unclaim(sb);
+  }
+
+  /** Port-rule removals still running, by "proto/port": their ports and addresses are still taken. */
+  private readonly draining = new Map<string, Promise<void>>();
+
+  /**
+   * Removes a released container's port rules without holding up the exit or removal that
+   * released it: deleting an nf_tables rule waits out an RCU grace period (~10-15 ms here),
+   * far longer than adding one. Its host ports and addresses stay taken until the rules are
+   * gone, so nothing can be handed out that a stale rule still points at; a start that asks
+   * for one of those ports waits for the removal. A crash meanwhile is covered by the
+   * start-up sweep, which rewrites the DNAT chain from the live containers.
+   */
+  private removeRulesLater(sb: Sandbox): void {
+    const done = this.firewall
+      .changePorts([], sb.dnats)
+      .catch((err) => log.warn('cannot remove port rules', { id: sb.rec.Id.slice(0, 12), err: errorMessage(err) }))
+      .finally(() => {
+        this.unclaim(sb);
+        for (const m of sb.ports) if (this.draining.get(`${m.proto}/${m.hostPort}`) === done) this.draining.delete(`${m.proto}/${m.hostPort}`);
+      });
+    for (const m of sb.ports) this.draining.set(`${m.proto}/${m.hostPort}`, done);
+  }
+
+  /** Waits for every background rule removal (before the sweep, and in tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...new Set(this.draining.values())]);
   }
 
   /** A running container re-adopted after a daemon restart: takes its resources back. */
@@ -432,6 +471,7 @@ export class SandboxService implements NetworkAttacher {
    * berth's bridges that belong to no live endpoint.
    */
   async sweep(): Promise<void> {
+    await this.settled();
     await this.nets.rewriteRules([...this.sandboxes.values()].flatMap((sb) => sb.dnats));
     const live = new Set([...this.sandboxes.values()].map((sb) => sb.nsPath));
     for (const name of await fsp.readdir(this.opts.netnsDir).catch(() => [] as string[])) {
