@@ -374,7 +374,9 @@ export class SandboxService implements NetworkAttacher {
 
   private unclaim(sb: Sandbox): void {
     for (const e of sb.endpoints) {
-      this.nets.stateOf(e.networkId).pool?.release(e.ip);
+      // The network may be gone by now (removed while the port rules were being deleted).
+      const s = this.nets.all().find((n) => n.rec.Id === e.networkId);
+      s?.pool?.release(e.ip);
       this.nets.removeEndpoint(e.networkId, sb.rec.Id);
     }
     for (const m of sb.ports) this.unreserve(m);
