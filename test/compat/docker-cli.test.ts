@@ -185,6 +185,17 @@ describe('docker CLI against berthd', { skip }, () => {
     await assertClean('after run --rm');
   });
 
+  it('parallel docker run --rm: each gets its own output and exit code, nothing remains', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => docker(['run', '--rm', 'busybox', 'sh', '-c', `echo par-${i}; exit ${i}`])),
+    );
+    for (const [i, r] of runs.entries()) {
+      assert.equal(r.stdout, `par-${i}\n`, r.stderr);
+      assert.equal(r.code, i);
+    }
+    await assertClean('after parallel runs');
+  });
+
   it('run -it busybox sh: a terminal, hostname = ID prefix, `exit 5` ends it with 5', async () => {
     const s = pty('docker run -it --name compat-tty busybox sh');
     await s.expect(PROMPT);
@@ -544,7 +555,17 @@ describe('docker CLI against berthd', { skip }, () => {
     assert.equal(piped.code, 0, piped.stderr);
     assert.match(piped.stdout, /^sha256:[0-9a-f]{64}\n$/);
     assert.equal((await docker(['run', '--rm', 'compat/imported:2', '/bin/cat', '/hello.txt'])).stdout, 'imported-ok\n');
-    await ok(['rmi', 'compat/imported:1', 'compat/imported:2']);
+
+    // A save/load round trip of an image whose layer exists nowhere else: rmi deletes it all.
+    const saved = path.join(work, 'imported.tar');
+    await ok(['save', '-o', saved, 'compat/imported:1']);
+    const rmi = await ok(['rmi', 'compat/imported:1', 'compat/imported:2']);
+    assert.match(rmi, /^Untagged: compat\/imported:1\nDeleted: sha256:[0-9a-f]{64}\n/);
+    assert.equal((await docker(['image', 'inspect', out.trim()])).code, 1);
+    assert.equal(await ok(['load', '-i', saved]), 'Loaded image: compat/imported:1\n');
+    assert.equal(await ok(['image', 'inspect', '--format', '{{.Id}}', 'compat/imported:1']), out);
+    assert.equal((await docker(['run', '--rm', 'compat/imported:1'])).stdout, 'imported-ok\n');
+    await ok(['rmi', 'compat/imported:1']);
   });
 
   // ---- berthd crash ----------------------------------------------------------------------
