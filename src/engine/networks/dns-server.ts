@@ -71,7 +71,14 @@ export class EmbeddedDns {
       this.reply(buildResponse(query, RCODE_NOTIMP), rinfo);
       return;
     }
-    const decision = this.lookup(query.questions[0], rinfo.address);
+    let decision: DnsDecision;
+    try {
+      decision = this.lookup(query.questions[0], rinfo.address);
+    } catch (err) {
+      log.warn('embedded DNS lookup failed', { name: query.questions[0].name, err: errorMessage(err) });
+      this.reply(buildResponse(query, RCODE_SERVFAIL), rinfo);
+      return;
+    }
     if ('answers' in decision) {
       this.reply(buildResponse(query, decision.rcode, decision.answers), rinfo);
       return;

@@ -286,7 +286,7 @@ export class NetworkService {
   /** berthd is stopping: bridges and rules stay (containers keep running), DNS servers go. */
   shutdown(): void {
     for (const s of this.nets.values()) s.dns?.close();
-    if (this.claimFile) void fsp.rm(this.claimFile, { force: true });
+    if (this.claimFile) void fsp.rm(this.claimFile, { force: true }).catch(() => undefined);
   }
 
   // ---- lookup ------------------------------------------------------------------------
