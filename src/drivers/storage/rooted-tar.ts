@@ -23,6 +23,8 @@ export interface PackOptions {
   skipDirs?: Set<string>;
   /** Called with each regular file's bytes (for progress and statistics). */
   onBytes?: (n: number) => void;
+  /** Stops the walk (the reader went away): a pending write would otherwise wait forever. */
+  signal?: AbortSignal;
 }
 
 const CHUNK = 1 << 20;
@@ -73,14 +75,14 @@ async function packEntry(dirFd: number, name: string, archName: string, cPath: s
   if (st.isSymbolicLink()) {
     const target = await fs.promises.readlink(at(dirFd, name)).catch(() => undefined);
     if (target === undefined) return;
-    await addEntry(pack, { ...base, type: 'symlink', linkname: target });
+    await addEntry(pack, { ...base, type: 'symlink', linkname: target }, o.signal);
     return;
   }
   if (st.nlink > 1n && !st.isDirectory()) {
     const key = `${st.dev}:${st.ino}`;
     const first = seen.get(key);
     if (first !== undefined) {
-      await addEntry(pack, { ...base, type: 'link', linkname: first, size: 0 });
+      await addEntry(pack, { ...base, type: 'link', linkname: first, size: 0 }, o.signal);
       return;
     }
     seen.set(key, archName);
@@ -96,10 +98,10 @@ async function packEntry(dirFd: number, name: string, archName: string, cPath: s
       type: st.isCharacterDevice() ? 'character-device' : 'block-device',
       devmajor: (rdev >> 8) & 0xfff,
       devminor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
-    });
+    }, o.signal);
     return;
   }
-  if (st.isFIFO()) await addEntry(pack, { ...base, type: 'fifo' });
+  if (st.isFIFO()) await addEntry(pack, { ...base, type: 'fifo' }, o.signal);
   // Sockets: not representable in tar; Go's archive skips them too.
 }
 
@@ -107,7 +109,7 @@ async function packDir(fd: number, st: fs.BigIntStats, archName: string, cPath: 
   // '' archives a directory's contents without an entry for the directory (docker export).
   if (archName !== '') {
     const dirName = archName.endsWith('/') ? archName : archName + '/';
-    await addEntry(pack, { ...headerOf(st, dirName), type: 'directory' });
+    await addEntry(pack, { ...headerOf(st, dirName), type: 'directory' }, o.signal);
   }
   if (o.skipDirs?.has(cPath)) return;
   let names: string[];
@@ -120,6 +122,7 @@ async function packDir(fd: number, st: fs.BigIntStats, archName: string, cPath: 
   // Go's archive walks in lexical order; so do we (stable archives).
   names.sort();
   for (const n of names) {
+    if (o.signal?.aborted) throw new Error('archive aborted');
     const childArch = archName === '' ? n : archName === '.' ? `./${n}` : `${archName.replace(/\/$/, '')}/${n}`;
     await packEntry(fd, n, childArch, cPath === '/' ? `/${n}` : `${cPath}/${n}`, pack, o, seen);
   }
@@ -138,19 +141,21 @@ async function packFile(dirFd: number, name: string, base: Headers, st: fs.BigIn
   try {
     const size = Number(st.size);
     const entry = pack.entry({ ...base, type: 'file', size });
-    const done = new Promise<void>((resolve, reject) => {
+    const done = untilAborted(o.signal, (resolve, reject) => {
       entry.on('finish', resolve);
       entry.on('error', reject);
     });
+    done.catch(() => undefined); // awaited below; an abort before that is not unhandled
     let remaining = size;
     while (remaining > 0) {
+      if (o.signal?.aborted) throw new Error('archive aborted');
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, remaining));
       const n = await readFd(fd, buf, buf.length);
       // The file shrank while we read it (a running container): pad, the header is written.
       const chunk = n === 0 ? Buffer.alloc(remaining) : buf.subarray(0, n);
       remaining -= chunk.length;
       o.onBytes?.(n);
-      if (!entry.write(chunk)) await new Promise<void>((r) => entry.once('drain', () => r()));
+      if (!entry.write(chunk)) await untilAborted(o.signal, (resolve) => entry.once('drain', () => resolve()));
     }
     (entry as unknown as Writable).end();
     await done;
@@ -169,9 +174,28 @@ function headerOf(st: fs.BigIntStats, name: string): Headers {
   };
 }
 
-function addEntry(pack: tar.Pack, h: Headers): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(h, (err) => (err ? reject(err) : resolve()));
+/** Adds a body-less entry; gives up when the walk is aborted (a destroyed pack never calls back). */
+function addEntry(pack: tar.Pack, h: Headers, signal?: AbortSignal): Promise<void> {
+  return untilAborted(signal, (resolve, reject) => pack.entry(h, (err) => (err ? reject(err) : resolve())));
+}
+
+/** A promise that also rejects when `signal` aborts (and leaves no listener behind). */
+function untilAborted(signal: AbortSignal | undefined, start: (resolve: () => void, reject: (e: unknown) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('archive aborted'));
+    const onAbort = (): void => reject(new Error('archive aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const off = (): void => signal?.removeEventListener('abort', onAbort);
+    start(
+      () => {
+        off();
+        resolve();
+      },
+      (e) => {
+        off();
+        reject(e);
+      },
+    );
   });
 }
 
@@ -187,19 +211,23 @@ function readFd(fd: number, buf: Buffer, len: number): Promise<number> {
  * Pipes a pack into `out`, finishing it after `fill`; rejects on a failure of either side.
  * A client that goes away mid-stream is not a failure: the walk stops, quietly.
  */
-export async function writeTar(out: Writable, fill: (pack: tar.Pack) => Promise<void>): Promise<void> {
+export async function writeTar(out: Writable, fill: (pack: tar.Pack, signal: AbortSignal) => Promise<void>): Promise<void> {
   const pack = tar.pack();
+  const abort = new AbortController();
   let gone = false;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   const flushed = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   const onGone = (): void => {
     if (gone) return;
     gone = true;
+    abort.abort();
     pack.destroy();
     settle.resolve();
   };
   out.on('error', onGone);
   out.on('close', onGone);
+  // Gone before we started (the client hung up while the tree was being prepared).
+  if (out.destroyed || (out as Writable & { closed?: boolean }).closed) onGone();
   pack.on('error', (err: unknown) => (gone ? undefined : settle.reject(err)));
   pack.on('end', () => settle.resolve());
   // By hand, not pack.pipe(): tar-stream's (streamx) pipe has no `end: false` and would
@@ -213,7 +241,7 @@ export async function writeTar(out: Writable, fill: (pack: tar.Pack) => Promise<
     }
   });
   try {
-    await fill(pack);
+    await fill(pack, abort.signal);
     if (!gone) pack.finalize();
   } catch (err) {
     if (gone) return;

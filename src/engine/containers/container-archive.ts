@@ -62,7 +62,7 @@ export class ContainerArchive {
           const skipDirs = root.startsWith('/proc/') ? await pseudoMounts(rec.State.Pid) : undefined;
           const out = open(stat);
           this.deps.events.publish('container', 'archive-path', rec.Id, this.attrs(rec));
-          await writeTar(out, (pack) => packTree(r.walker.fd, r.name, r.path, pack, { rebaseName: baseName(abs), skipDirs }));
+          await writeTar(out, (pack, signal) => packTree(r.walker.fd, r.name, r.path, pack, { rebaseName: baseName(abs), skipDirs, signal }));
         } finally {
           r.walker.close();
         }

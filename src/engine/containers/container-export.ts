@@ -27,7 +27,7 @@ export async function exportContainer(deps: { containers: ExportContainers; even
     const rfs = await RootedFs.open(dir);
     try {
       const out = open();
-      await writeTar(out, (pack) => packTree(rfs.rootFd, '', '/', pack, { rebaseName: '' }));
+      await writeTar(out, (pack, signal) => packTree(rfs.rootFd, '', '/', pack, { rebaseName: '', signal }));
     } finally {
       await rfs.close();
     }
