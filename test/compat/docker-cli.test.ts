@@ -727,6 +727,7 @@ describe('docker CLI against berthd', { skip }, () => {
         [['-w', 'relative/dir'], /the working directory 'relative\/dir' is invalid, it needs to be an absolute path/],
         [['--restart', 'bogus'], /invalid restart policy|bogus/],
         [['--cpus', '-1'], /invalid|range|negative/i],
+        [['--cpus', '4096'], /range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available/],
         [['--compat-bogus-flag'], /unknown flag: --compat-bogus-flag/],
       ];
       for (const [flags, message] of cases) {

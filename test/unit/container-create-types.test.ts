@@ -32,3 +32,10 @@ test('a health check of the wrong shape is refused at create', async () => {
   assert.throws(() => buildRecord(input({ Test: ['CMD', 'true'], Interval: '1s' })), /Healthcheck\.Interval of type int64/);
   assert.equal(buildRecord(input({ Test: ['CMD', 'true'], Interval: 1e9 })).Config.Healthcheck?.Interval, 1e9);
 });
+
+test('--cpus above the host CPU count is refused with dockerd\'s message', async () => {
+  const { normalizeHostConfig } = await import('../../src/engine/containers/container-create.js');
+  assert.equal(normalizeHostConfig({ NanoCpus: 2e9 }, 'runc', 2).NanoCpus, 2e9);
+  assert.throws(() => normalizeHostConfig({ NanoCpus: 2.5e9 }, 'runc', 2), /range of CPUs is from 0\.01 to 2\.00, as there are only 2 CPUs available$/);
+  assert.throws(() => normalizeHostConfig({ NanoCpus: 1e9, CpuQuota: 1000 }, 'runc', 2), /Nano CPUs and CPU Quota cannot both be set/);
+});

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidParameterError } from '../../lib/errors.js';
 import type { ImageHandle } from '../images/image-types.js';
@@ -176,7 +177,7 @@ export function buildRecord(input: CreateInput): ContainerRecord {
 
 const restartPolicies = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
 
-export function normalizeHostConfig(hc: Record<string, unknown>, defaultRuntime: string): HostConfig {
+export function normalizeHostConfig(hc: Record<string, unknown>, defaultRuntime: string, cpus = os.availableParallelism()): HostConfig {
   const rp = (hc.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined) ?? {};
   const rpName = rp.Name ?? '';
   if (!restartPolicies.includes(rpName)) throw new InvalidParameterError(`invalid restart policy '${rpName}'`);
@@ -195,8 +196,11 @@ export function normalizeHostConfig(hc: Record<string, unknown>, defaultRuntime:
   const memory = num('Memory');
   if (memory > 0 && memory < 6 * 1024 * 1024) throw new InvalidParameterError('Minimum memory limit allowed is 6MB');
   const nano = num('NanoCpus');
-  if (nano && (num('CpuQuota') || num('CpuPeriod'))) {
-    throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (nano && num('CpuPeriod')) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (nano && num('CpuQuota')) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  // dockerd's check (verifyPlatformContainerResources): more CPUs than the host has is refused.
+  if (nano > cpus * 1e9) {
+    throw new InvalidParameterError(`range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`);
   }
   return {
     ...hc,
