@@ -461,6 +461,12 @@ describe('docker CLI against berthd', { skip }, () => {
     assert.match(ro.stderr, /Read-only file system/);
     assert.notEqual(ro.code, 0);
 
+    // A file binds too (and is not mistaken for a directory to create).
+    const file = path.join(work, 'bind-file.txt');
+    await fsp.writeFile(file, 'a file\n');
+    const f = await docker(['run', '--rm', '-v', `${file}:/etc/bound.txt:ro`, 'busybox', 'cat', '/etc/bound.txt']);
+    assert.equal(f.stdout, 'a file\n', f.stderr);
+
     const missing = path.join(work, 'bind-missing');
     const m = await docker(['run', '--rm', '--mount', `type=bind,src=${missing},dst=/data`, 'busybox', 'true']);
     assert.equal(m.code, 125, m.stderr);

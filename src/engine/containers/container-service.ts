@@ -982,7 +982,9 @@ async function checkMountSources(rec: ContainerRecord, phase: 'create' | 'start'
   }
   for (const b of rec.HostConfig.Binds ?? []) {
     const src = b.split(':')[0];
-    if (path.isAbsolute(src)) await fsp.mkdir(src, { recursive: true, mode: 0o755 });
+    if (!path.isAbsolute(src)) continue;
+    const found = await fsp.lstat(src).then(() => true, () => false);
+    if (!found) await fsp.mkdir(src, { recursive: true, mode: 0o755 });
   }
 }
 
