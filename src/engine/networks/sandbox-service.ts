@@ -81,6 +81,8 @@ export class SandboxService implements NetworkAttacher {
 
   async init(): Promise<void> {
     await fsp.mkdir(this.opts.netnsDir, { recursive: true, mode: 0o700 });
+    // Re-adopted containers' DNS queries may come before any start reads it again.
+    await this.refreshHostResolv();
   }
 
   private modeOf(rec: ContainerRecord): Mode {
@@ -226,7 +228,10 @@ export class SandboxService implements NetworkAttacher {
       throw err;
     }
     this.sandboxes.set(rec.Id, sb);
-    for (const e of sb.endpoints) this.nets.addEndpoint(e);
+    for (const e of sb.endpoints) {
+      this.nets.addEndpoint(e);
+      this.nets.publishConnect('connect', e.networkId, rec.Id);
+    }
     this.fillSettings(sb);
     const first = sb.endpoints[0];
     const embedded = sb.endpoints.map((e) => this.nets.stateOf(e.networkId)).find((s) => s.dns);
@@ -398,7 +403,10 @@ export class SandboxService implements NetworkAttacher {
       return;
     }
     this.sandboxes.delete(rec.Id);
-    for (const e of sb.endpoints) this.nets.removeEndpoint(e.networkId, rec.Id);
+    for (const e of sb.endpoints) {
+      this.nets.removeEndpoint(e.networkId, rec.Id);
+      this.nets.publishConnect('disconnect', e.networkId, rec.Id);
+    }
     this.clearSettings(rec);
     if (sb.dnats.length) this.removeRulesLater(sb);
     try {
