@@ -726,7 +726,7 @@ describe('docker CLI against berthd', { skip }, () => {
       await assertClean('invalid name');
     });
 
-    it('invalid values: --memory 1k, --memory abc, a relative -w, --restart bogus, an unknown flag', async () => {
+    it('invalid values (--memory 1k, --cpus, --cpuset-cpus, --stop-signal, ...): 125, refused before anything is created', async () => {
       const cases: [string[], RegExp][] = [
         [['--memory', '1k'], /Minimum memory limit allowed is 6MB/],
         [['--memory', 'abc'], /invalid argument "abc" for "-m, --memory" flag/],
@@ -734,10 +734,14 @@ describe('docker CLI against berthd', { skip }, () => {
         [['--restart', 'bogus'], /invalid restart policy|bogus/],
         [['--cpus', '-1'], /invalid|range|negative/i],
         [['--cpus', '4096'], /range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available/],
+        [['--memory', '10m', '--memory-swap', '5m'], /Minimum memoryswap limit should be larger than memory limit, see usage/],
+        [['--cpu-period', '100'], /CPU cfs period can not be less than 1ms \(i\.e\. 1000\) or larger than 1s \(i\.e\. 1000000\)/],
+        [['--cpuset-cpus', '4095'], /Requested CPUs are not available - requested 4095, available: /],
+        [['--stop-signal', 'BOGUS'], /Invalid signal: BOGUS/],
         [['--compat-bogus-flag'], /unknown flag: --compat-bogus-flag/],
       ];
       for (const [flags, message] of cases) {
-        const r = await docker(['run', ...flags, 'busybox', 'true']);
+        const r = await docker(['run', '--name', 'compat-invalid', ...flags, 'busybox', 'true']);
         assert.equal(r.code, 125, `${flags.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, message, flags.join(' '));
       }

@@ -39,3 +39,31 @@ test('--cpus above the host CPU count is refused with dockerd\'s message', async
   assert.throws(() => normalizeHostConfig({ NanoCpus: 2.5e9 }, 'runc', 2), /range of CPUs is from 0\.01 to 2\.00, as there are only 2 CPUs available$/);
   assert.throws(() => normalizeHostConfig({ NanoCpus: 1e9, CpuQuota: 1000 }, 'runc', 2), /Nano CPUs and CPU Quota cannot both be set/);
 });
+
+test('resource values dockerd refuses at create are refused at create', async () => {
+  const { normalizeHostConfig, parseCpuList } = await import('../../src/engine/containers/container-create.js');
+  const nc = (hc: Record<string, unknown>) => normalizeHostConfig(hc, 'runc', 2);
+  const MB = 1024 * 1024;
+  assert.throws(() => nc({ Memory: 10 * MB, MemorySwap: 5 * MB }), /Minimum memoryswap limit should be larger than memory limit/);
+  assert.throws(() => nc({ MemorySwap: 100 * MB }), /You should always set the Memory limit when using Memoryswap limit/);
+  assert.equal(nc({ Memory: 10 * MB, MemorySwap: -1 }).MemorySwap, -1);
+  assert.throws(() => nc({ MemoryReservation: 1024 }), /Minimum memory reservation allowed is 6MB/);
+  assert.throws(() => nc({ Memory: 10 * MB, MemoryReservation: 100 * MB }), /Minimum memory limit can not be less than memory reservation limit/);
+  assert.throws(() => nc({ CpuPeriod: 100 }), /CPU cfs period can not be less than 1ms/);
+  assert.throws(() => nc({ CpuQuota: 10 }), /CPU cfs quota can not be less than 1ms/);
+  assert.equal(nc({ CpuPeriod: 100_000, CpuQuota: 50_000 }).CpuQuota, 50_000);
+  assert.throws(() => nc({ CpusetCpus: '99' }), /^InvalidParameterError: Requested CPUs are not available - requested 99, available: 0-1$|Requested CPUs are not available - requested 99, available: 0-1/);
+  assert.throws(() => nc({ CpusetCpus: 'a-b' }), /Invalid value a-b for cpuset cpus/);
+  assert.equal(nc({ CpusetCpus: '0-1' }).CpusetCpus, '0-1');
+  assert.throws(() => nc({ BlkioWeight: 5 }), /Range of blkio weight is from 10 to 1000/);
+  assert.deepEqual(parseCpuList('0-2,4'), [0, 1, 2, 4]);
+  assert.equal(parseCpuList('3-1'), undefined);
+});
+
+test('an unknown stop signal is refused at create', async () => {
+  const { buildRecord } = await import('../../src/engine/containers/container-create.js');
+  const image = { id: 'sha256:' + '0'.repeat(64), config: { Cmd: ['sh'] }, layerDirs: [] } as never;
+  const input = (StopSignal: string) => ({ id: 'a'.repeat(64), name: 'n', body: { Image: 'busybox', StopSignal }, image, dataDir: '/tmp', defaultRuntime: 'runc' });
+  assert.throws(() => buildRecord(input('BOGUS')), /Invalid signal: BOGUS/);
+  assert.equal(buildRecord(input('SIGUSR1')).Config.StopSignal, 'SIGUSR1');
+});

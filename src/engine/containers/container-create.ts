@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidParameterError } from '../../lib/errors.js';
 import type { ImageHandle } from '../images/image-types.js';
+import { parseSignal } from './signals.js';
 import { newState, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint } from './container-record.js';
 
 /** The body of POST /containers/create. */
@@ -145,6 +146,7 @@ export function buildRecord(input: CreateInput): ContainerRecord {
     StopTimeout: body.StopTimeout as number | undefined,
     Shell: ic.Shell,
   };
+  if (body.StopSignal) parseSignal(body.StopSignal as string);
   if (config.WorkingDir && !path.isAbsolute(config.WorkingDir)) {
     throw new InvalidParameterError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   }
@@ -175,6 +177,20 @@ export function buildRecord(input: CreateInput): ContainerRecord {
   };
 }
 
+/** A cpuset list ("0-2,4"), or undefined when malformed. */
+export function parseCpuList(v: string): number[] | undefined {
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) return undefined;
+    for (let c = lo; c <= hi && out.length <= 4096; c++) out.push(c);
+  }
+  return out;
+}
+
 const restartPolicies = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
 
 export function normalizeHostConfig(hc: Record<string, unknown>, defaultRuntime: string, cpus = os.availableParallelism()): HostConfig {
@@ -195,6 +211,16 @@ export function normalizeHostConfig(hc: Record<string, unknown>, defaultRuntime:
   };
   const memory = num('Memory');
   if (memory > 0 && memory < 6 * 1024 * 1024) throw new InvalidParameterError('Minimum memory limit allowed is 6MB');
+  // dockerd's verifyPlatformContainerResources, in its order and words: refused at create,
+  // not left for runc to fail on at start.
+  const swap = (hc.MemorySwap as number | undefined) ?? 0;
+  if (memory > 0 && swap > 0 && swap < memory) throw new InvalidParameterError('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if (memory === 0 && swap > 0) throw new InvalidParameterError('You should always set the Memory limit when using Memoryswap limit, see usage');
+  const reservation = num('MemoryReservation');
+  if (reservation > 0 && reservation < 6 * 1024 * 1024) throw new InvalidParameterError('Minimum memory reservation allowed is 6MB');
+  if (memory > 0 && reservation > 0 && memory < reservation) {
+    throw new InvalidParameterError('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
   const nano = num('NanoCpus');
   if (nano && num('CpuPeriod')) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (nano && num('CpuQuota')) throw new InvalidParameterError('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
@@ -202,6 +228,22 @@ export function normalizeHostConfig(hc: Record<string, unknown>, defaultRuntime:
   if (nano > cpus * 1e9) {
     throw new InvalidParameterError(`range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`);
   }
+  const period = num('CpuPeriod');
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) {
+    throw new InvalidParameterError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  }
+  const quota = (hc.CpuQuota as number | undefined) ?? 0;
+  if (quota > 0 && quota < 1000) throw new InvalidParameterError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+  const cpuset = (hc.CpusetCpus as string | undefined) ?? '';
+  if (cpuset) {
+    const wanted = parseCpuList(cpuset);
+    if (!wanted) throw new InvalidParameterError(`Invalid value ${cpuset} for cpuset cpus`);
+    if (wanted.some((c) => c >= cpus)) {
+      throw new InvalidParameterError(`Requested CPUs are not available - requested ${cpuset}, available: ${cpus > 1 ? `0-${cpus - 1}` : '0'}`);
+    }
+  }
+  const blkio = num('BlkioWeight');
+  if (blkio > 0 && (blkio < 10 || blkio > 1000)) throw new InvalidParameterError('Range of blkio weight is from 10 to 1000');
   return {
     ...hc,
     Binds: (hc.Binds as string[] | undefined) ?? null,
