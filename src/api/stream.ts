@@ -20,3 +20,31 @@ export function frame(stream: number, payload: Buffer): Buffer {
 export function outputWriter(out: Writable, tty: boolean): (stream: number, data: Buffer) => boolean {
   return tty ? (_s, data) => out.write(data) : (s, data) => out.write(frame(s, data));
 }
+
+/**
+ * Like outputWriter, but gathers frames until flush(): one socket write per batch instead
+ * of one per log line (a million-line log is a million writes otherwise).
+ */
+export function batchingWriter(out: Writable, tty: boolean): { write: (stream: number, data: Buffer) => void; flush: () => void } {
+  let parts: Buffer[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (!parts.length) return;
+    out.write(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+    parts = [];
+    size = 0;
+  };
+  const write = (stream: number, data: Buffer): void => {
+    if (!tty) {
+      const header = Buffer.allocUnsafe(8);
+      header.writeUInt32BE(stream << 24, 0);
+      header.writeUInt32BE(data.length, 4);
+      parts.push(header);
+      size += 8;
+    }
+    parts.push(data);
+    size += data.length;
+    if (size >= 1 << 20) flush();
+  };
+  return { write, flush };
+}

@@ -1,6 +1,6 @@
 import type { Router } from '../router.js';
 import { boolParam, filtersParam, intParam } from '../router.js';
-import { outputWriter } from '../stream.js';
+import { batchingWriter, outputWriter } from '../stream.js';
 import type { ContainerService, WaitCondition } from '../../engine/containers/container-service.js';
 import type { CreateRequest } from '../../engine/containers/container-create.js';
 import { inspectView, listContainers, summaryView } from '../../engine/containers/container-view.js';
@@ -150,8 +150,9 @@ export function containerRoutes(r: Router, containers: ContainerService, images?
     const tty = rec.Config.Tty;
     const res = ctx.stream(200, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const cancelled = new Promise<void>((resolve) => res.on('close', () => resolve()));
-    const write = outputWriter(res, tty);
-    await containers.logs(ctx.params.id, opts, (s, d) => write(s, d), cancelled);
+    const { write, flush } = batchingWriter(res, tty);
+    await containers.logs(ctx.params.id, opts, (s, d) => write(s, d), cancelled, flush);
+    flush();
     res.end();
   });
 

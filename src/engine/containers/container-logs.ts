@@ -73,38 +73,62 @@ export interface LogOptions {
   follow: boolean;
 }
 
-/** A whole message: P records joined up to their F record. */
-interface Message {
-  timeNs: bigint;
-  time: string;
+/** A whole message: P records joined up to their F record; times are parsed only when asked for. */
+export interface Message {
+  /** The record's timestamp as conmon wrote it. */
+  ts: string;
   stream: 1 | 2;
   data: Buffer;
 }
 
-/** Splits log bytes into messages; keeps unfinished bytes and partial records for the next call. */
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const LETTER_E = 0x65;
+const LETTER_P = 0x50;
+
+/** Nanoseconds since the epoch of a message (for since/until). */
+export function messageTimeNs(m: Message): bigint {
+  return parseTimestamp(m.ts)?.ns ?? 0n;
+}
+
+/**
+ * Splits log bytes into messages; keeps unfinished bytes and partial records for the next
+ * call. A whole record's data points into the chunk it came in (no copy): the caller must
+ * not reuse a chunk while it holds messages from it. Partial records are copied.
+ */
 export class LogDecoder {
-  private rest = Buffer.alloc(0);
+  private rest: Buffer = EMPTY;
   private pending: { 1: Buffer[]; 2: Buffer[] } = { 1: [], 2: [] };
 
-  push(chunk: Buffer): Message[] {
+  push(chunk: Buffer, out: Message[] = []): Message[] {
     const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
-    const out: Message[] = [];
     let start = 0;
     for (;;) {
-      const nl = buf.indexOf(0x0a, start);
+      const nl = buf.indexOf(NEWLINE, start);
       if (nl < 0) break;
-      const rec = parseLogLine(buf.subarray(start, nl));
+      const line = start;
       start = nl + 1;
-      if (!rec) continue;
-      const parts = this.pending[rec.stream];
-      // A partial record waits for later reads: copy it, the caller reuses its read buffer.
-      parts.push(rec.partial ? Buffer.from(rec.content) : rec.content);
-      if (rec.partial) continue;
-      parts.push(Buffer.from('\n'));
-      out.push({ timeNs: rec.timeNs, time: rec.time, stream: rec.stream, data: Buffer.concat(parts) });
-      this.pending[rec.stream] = [];
+      // TIMESTAMP SP (stdout|stderr) SP (P|F) [SP content]
+      const s1 = buf.indexOf(SPACE, line);
+      if (s1 < 0 || s1 + 9 > nl || buf[s1 + 7] !== SPACE) continue;
+      const stream: 1 | 2 = buf[s1 + 4] === LETTER_E ? 2 : 1;
+      const partial = buf[s1 + 8] === LETTER_P;
+      const contentStart = Math.min(s1 + 10, nl);
+      const parts = this.pending[stream];
+      if (partial) {
+        parts.push(Buffer.from(buf.subarray(contentStart, nl)));
+        continue;
+      }
+      let data = buf.subarray(contentStart, nl + 1); // the content and its newline
+      if (parts.length) {
+        parts.push(data);
+        data = Buffer.concat(parts);
+        this.pending[stream] = [];
+      }
+      out.push({ ts: buf.toString('latin1', line, s1), stream, data });
     }
-    this.rest = Buffer.from(buf.subarray(start));
+    this.rest = start < buf.length ? Buffer.from(buf.subarray(start)) : EMPTY;
     return out;
   }
 
@@ -113,8 +137,7 @@ export class LogDecoder {
     const out: Message[] = [];
     for (const s of [1, 2] as const) {
       if (this.pending[s].length) {
-        const now = BigInt(Date.now()) * 1_000_000n;
-        out.push({ timeNs: now, time: new Date().toISOString(), stream: s, data: Buffer.concat(this.pending[s]) });
+        out.push({ ts: new Date().toISOString(), stream: s, data: Buffer.concat(this.pending[s]) });
         this.pending[s] = [];
       }
     }
@@ -125,18 +148,23 @@ export class LogDecoder {
 function keep(m: Message, o: LogOptions): boolean {
   if (m.stream === 1 && !o.stdout) return false;
   if (m.stream === 2 && !o.stderr) return false;
-  if (o.since !== undefined && m.timeNs < o.since) return false;
-  if (o.until !== undefined && m.timeNs > o.until) return false;
+  if (o.since !== undefined || o.until !== undefined) {
+    const t = messageTimeNs(m);
+    if (o.since !== undefined && t < o.since) return false;
+    if (o.until !== undefined && t > o.until) return false;
+  }
   return true;
 }
 
 function render(m: Message, o: LogOptions): Buffer {
-  return o.timestamps ? Buffer.concat([Buffer.from(m.time + ' '), m.data]) : m.data;
+  if (!o.timestamps) return m.data;
+  return Buffer.concat([Buffer.from((parseTimestamp(m.ts)?.utc ?? m.ts) + ' '), m.data]);
 }
 
 /**
- * Streams a container's log to `emit`. With follow, keeps reading as the file grows until
- * `stopped` resolves (the container exited) or `cancelled` does (the client went away).
+ * Streams a container's log to `emit`, calling `flush` after each read (so a writer can
+ * batch). With follow, keeps reading as the file grows until `stopped` resolves (the
+ * container exited) or `cancelled` does (the client went away).
  */
 export async function streamLogs(
   file: string,
@@ -144,6 +172,7 @@ export async function streamLogs(
   emit: (stream: 1 | 2, data: Buffer) => void,
   stopped: Promise<void>,
   cancelled: Promise<void>,
+  flush: () => void = () => undefined,
 ): Promise<void> {
   let fh: fsp.FileHandle;
   try {
@@ -157,20 +186,34 @@ export async function streamLogs(
   try {
     const dec = new LogDecoder();
     let pos = 0;
-    const readMore = async (): Promise<Message[]> => {
-      const out: Message[] = [];
-      const buf = Buffer.alloc(1 << 16);
+    /** Decodes what the file has beyond `pos`; each read gets its own buffer (messages point into it). */
+    const readAll = async (each: (m: Message) => void): Promise<void> => {
       for (;;) {
+        const buf = Buffer.allocUnsafe(1 << 20);
         const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
+        if (bytesRead === 0) return;
         pos += bytesRead;
-        out.push(...dec.push(buf.subarray(0, bytesRead)));
+        for (const m of dec.push(buf.subarray(0, bytesRead))) if (keep(m, o)) each(m);
+        flush();
       }
-      return out;
     };
-    let first = (await readMore()).filter((m) => keep(m, o));
-    if (o.tail !== undefined && o.tail >= 0) first = o.tail === 0 ? [] : first.slice(-o.tail);
-    for (const m of first) emit(m.stream, render(m, o));
+    if (o.tail === undefined || o.tail < 0) {
+      await readAll((m) => emit(m.stream, render(m, o)));
+    } else {
+      // The last N messages: a ring, so a huge log never sits in memory whole.
+      const n = o.tail;
+      const ring: Message[] = [];
+      let next = 0;
+      await readAll((m) => {
+        if (n === 0) return;
+        if (ring.length < n) ring.push(m);
+        else ring[next] = m;
+        next = (next + 1) % n;
+      });
+      const ordered = ring.length < n ? ring : [...ring.slice(next), ...ring.slice(0, next)];
+      for (const m of ordered) emit(m.stream, render(m, o));
+      flush();
+    }
     if (!o.follow) return;
 
     let done = false;
@@ -191,9 +234,11 @@ export async function streamLogs(
           // Belt and braces: fs.watch can miss a write; poll now and then.
           setTimeout(r, 250);
         });
-        for (const m of await readMore()) if (keep(m, o)) emit(m.stream, render(m, o));
+        await readAll((m) => emit(m.stream, render(m, o)));
       }
-      for (const m of [...(await readMore()), ...dec.flushPartial()]) if (keep(m, o)) emit(m.stream, render(m, o));
+      await readAll((m) => emit(m.stream, render(m, o)));
+      for (const m of dec.flushPartial()) if (keep(m, o)) emit(m.stream, render(m, o));
+      flush();
     } finally {
       watcher.close();
     }

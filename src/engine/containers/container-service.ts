@@ -846,11 +846,17 @@ export class ContainerService implements ImageUsage {
 
   // ---- logs / top / attach / resize --------------------------------------------------
 
-  async logs(ref: string, o: LogOptions, emit: (stream: 1 | 2, data: Buffer) => void, cancelled: Promise<void>): Promise<void> {
+  async logs(
+    ref: string,
+    o: LogOptions,
+    emit: (stream: 1 | 2, data: Buffer) => void,
+    cancelled: Promise<void>,
+    flush?: () => void,
+  ): Promise<void> {
     const rec = this.resolve(ref);
     const l = this.liveOf(rec.Id);
     const stopped = rec.State.Running && l.exited ? l.exited : Promise.resolve();
-    await streamLogs(rec.LogPath, { ...o, follow: o.follow && rec.State.Running }, emit, stopped, cancelled);
+    await streamLogs(rec.LogPath, { ...o, follow: o.follow && rec.State.Running }, emit, stopped, cancelled, flush);
   }
 
   async top(ref: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
