@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp, watch, type FSWatcher, accessSync, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
-import { SeqpacketSocket } from 'node-unix-socket';
 import { checkCommand, runCommand } from '../sys/command.js';
 import { InvalidParameterError, SystemError, isErrno } from '../../lib/errors.js';
 import { log } from '../../lib/log.js';
 import type { AttachChannel, ContainerRuntime, ExecProcess, ExecSpec, TaskSpec, TaskState } from '../../engine/containers/runtime.js';
-import { conmonExec } from './conmon-exec.js';
+import { conmonExec, openAttachSocket } from './conmon-exec.js';
 
 export interface RuntimeConfig {
   execRoot: string;
@@ -254,52 +253,7 @@ export class ConmonRuncRuntime implements ContainerRuntime {
   }
 
   async attach(id: string): Promise<AttachChannel> {
-    const sockPath = path.join(this.socketDir, this.short(id), 'attach');
-    const sock = new SeqpacketSocket();
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      try {
-        sock.connect(sockPath, () => {
-          sock.off('error', reject);
-          resolve();
-        });
-      } catch (err) {
-        reject(new SystemError(`attach to ${id}: ${(err as Error).message}`, { cause: err }));
-      }
-    });
-    let ended = false;
-    const endCbs: (() => void)[] = [];
-    const finish = (): void => {
-      if (ended) return;
-      ended = true;
-      for (const cb of endCbs) cb();
-    };
-    sock.on('end', finish);
-    sock.on('close', finish);
-    sock.on('error', finish);
-    return {
-      onData(cb) {
-        sock.on('data', (buf: Buffer) => {
-          if (buf.length < 1) return;
-          // conmon: 2 = stdout, 3 = stderr.
-          cb(buf[0] === 3 ? 2 : 1, buf.subarray(1));
-        });
-      },
-      onEnd(cb) {
-        if (ended) cb();
-        else endCbs.push(cb);
-      },
-      write(data) {
-        if (!ended) sock.write(data);
-      },
-      closeStdin() {
-        if (!ended) sock.end();
-      },
-      close() {
-        sock.destroy();
-        finish();
-      },
-    };
+    return openAttachSocket(path.join(this.socketDir, this.short(id), 'attach'));
   }
 
   exec(spec: ExecSpec): Promise<ExecProcess> {
