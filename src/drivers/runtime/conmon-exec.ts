@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { SeqpacketSocket } from 'node-unix-socket';
 import { SystemError, errorMessage } from '../../lib/errors.js';
 import type { AttachChannel, ExecProcess, ExecSpec } from '../../engine/containers/runtime.js';
 
@@ -216,6 +215,8 @@ class SyncReader {
 
 /** Connects to a conmon attach socket (SOCK_SEQPACKET; 1 byte stream id + data per packet). */
 export async function openAttachSocket(sockPath: string): Promise<AttachChannel> {
+  // Loaded on first attach: the native addon costs ~7 MB of resident memory.
+  const { SeqpacketSocket } = await import('node-unix-socket');
   const sock = new SeqpacketSocket();
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarStream } from '../../lib/lazy-modules.js';
 
 type Headers = Partial<tar.Header> & { name: string };
 import { at, closeQuietly, DIR_FLAGS, FILE_RDONLY, RootedFs } from './rooted-fs.js';
@@ -212,7 +213,7 @@ function readFd(fd: number, buf: Buffer, len: number): Promise<number> {
  * A client that goes away mid-stream is not a failure: the walk stops, quietly.
  */
 export async function writeTar(out: Writable, fill: (pack: tar.Pack, signal: AbortSignal) => Promise<void>): Promise<void> {
-  const pack = tar.pack();
+  const pack = tarStream().pack();
   const abort = new AbortController();
   let gone = false;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarStream } from '../../lib/lazy-modules.js';
 
 type Headers = Omit<Partial<tar.Header>, 'type'> & { name: string; type?: string | null };
 import { InvalidParameterError, SystemError, errorMessage } from '../../lib/errors.js';
@@ -34,7 +35,7 @@ interface DirTime {
 }
 
 export async function extractTar(rfs: RootedFs, destPath: string, input: Readable, o: ExtractOptions): Promise<void> {
-  const extract = tar.extract();
+  const extract = tarStream().extract();
   const dirTimes: DirTime[] = [];
   // The walker positioned in the last entry's parent, reused while entries share it.
   let cache: { parent: string; walker: FdWalker } | undefined;

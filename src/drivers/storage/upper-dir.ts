@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarStream } from '../../lib/lazy-modules.js';
 import { SystemError } from '../../lib/errors.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './whiteout-rewrite.js';
 
@@ -63,7 +64,7 @@ export async function opaqueDirs(upper: string, dirs: string[]): Promise<Set<str
   proc.stderr.on('data', (d) => (stderr += d));
   proc.stdin.on('error', () => undefined);
   proc.stdin.end(dirs.map((d) => '.' + d + '\0').join(''));
-  const extract = tar.extract();
+  const extract = tarStream().extract();
   extract.on('entry', (h, body, next) => {
     const pax = (h as { pax?: Record<string, string> | null }).pax;
     if (pax?.['SCHILY.xattr.trusted.overlay.opaque'] === 'y') found.add('/' + h.name.replace(/^\.\//, '').replace(/\/$/, ''));
@@ -173,8 +174,8 @@ export function upperLayerTar(upper: string, skip: (cpath: string) => boolean): 
   );
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
-  const extract = tar.extract();
-  const pack = tar.pack();
+  const extract = tarStream().extract();
+  const pack = tarStream().pack();
   const whiteouts = new Set<string>();
   let failed = false;
   const fail = (err: Error): void => {

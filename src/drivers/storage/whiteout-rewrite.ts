@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
+import { tarStream } from '../../lib/lazy-modules.js';
 import { InvalidParameterError, errorMessage } from '../../lib/errors.js';
 
 /**
@@ -41,8 +42,8 @@ const passTypes = new Set(['file', 'contiguous-file', 'link', 'symlink', 'charac
  */
 export function rewriteLayerTar(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<LayerTarStats> {
   return new Promise<LayerTarStats>((resolve, reject) => {
-    const extract = tar.extract();
-    const pack = tar.pack();
+    const extract = tarStream().extract();
+    const pack = tarStream().pack();
     const stats: LayerTarStats = { size: 0, entries: 0, whiteouts: 0, opaques: 0 };
     const dirs = new Map<string, Header>();
     let settled = false;

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
+import { tarStream } from '../../lib/lazy-modules.js';
 import { decompressed } from '../../drivers/storage/decompress.js';
 import { InvalidParameterError, errorMessage } from '../../lib/errors.js';
 import type { ArchiveFiles } from './archive-manifest.js';
@@ -32,7 +32,7 @@ export class StagedArchive implements ArchiveFiles {
   static async stage(input: NodeJS.ReadableStream, dir: string): Promise<StagedArchive> {
     const staged = new StagedArchive(dir);
     const { stream } = await decompressed(input);
-    const extract = tar.extract();
+    const extract = tarStream().extract();
     let n = 0;
     extract.on('entry', (header, body, next) => {
       const name = cleanName(header.name);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import * as tar from 'tar-stream';
+import { tarStream } from '../../lib/lazy-modules.js';
 import { MT } from './archive-manifest.js';
 import { familiarName, familiarString, referenceString, type NamedRef } from './reference.js';
 
@@ -30,7 +30,7 @@ export interface SaveImage {
 const MTIME = new Date(0);
 
 export async function writeImageArchive(images: SaveImage[], blobs: BlobSource, out: NodeJS.WritableStream): Promise<void> {
-  const pack = tar.pack();
+  const pack = tarStream().pack();
   const packEnded = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   // A client that goes away mid-download must not leave the writer waiting forever.
   const onClose = (): void => {
