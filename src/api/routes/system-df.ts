@@ -34,6 +34,19 @@ export function systemDfRoutes(r: Router, containers: ContainerService, images: 
     });
   });
 
+  // BuildPrune: berth keeps no build cache yet, so there is never anything to prune.
+  r.add('POST', '/build/prune', 'BuildPrune', async (ctx) => {
+    ctx.send(200, { CachesDeleted: null, SpaceReclaimed: 0 });
+  });
+
+  // VolumeList / VolumePrune: named volumes are not implemented yet, so there are none.
+  r.add('GET', '/volumes', 'VolumeList', async (ctx) => {
+    ctx.send(200, { Volumes: [], Warnings: null });
+  });
+  r.add('POST', '/volumes/prune', 'VolumePrune', async (ctx) => {
+    ctx.send(200, { VolumesDeleted: null, SpaceReclaimed: 0 });
+  });
+
   // ContainerPrune
   r.add('POST', '/containers/prune', 'ContainerPrune', async (ctx) => {
     ctx.send(200, await pruneContainers(containers, filtersParam(ctx.query)));
