@@ -116,6 +116,7 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
           await d.stop();
         }
       } finally {
+        await sweepTasks(dir, dataRoot);
         await sweepMounts(dir);
         if (net.bridge !== 'none') await removeNetworkLeftovers(net.bridge, dataRoot).catch(() => undefined);
         await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -123,6 +124,59 @@ export async function startTestDaemon(name: string, extraArgs: string[] = []): P
     },
   };
   return d;
+}
+
+/**
+ * Ends every container task a failed test (or a crash test) left behind: their conmons
+ * name this test's dirs, their processes sit in /berth/<id> cgroups. Frozen (paused)
+ * ones are thawed first, or SIGKILL never lands. Then the empty cgroups go.
+ */
+async function sweepTasks(dir: string, dataRoot: string): Promise<void> {
+  const ids = new Set<string>();
+  try {
+    for (const n of await fsp.readdir(path.join(dataRoot, 'containers'))) if (/^[0-9a-f]{64}$/.test(n)) ids.add(n);
+  } catch {
+    /* no containers dir */
+  }
+  const conmons: number[] = [];
+  for (const p of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const cmd = await fsp.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '');
+    if (!cmd.startsWith('conmon') && !cmd.includes('/conmon\0')) continue;
+    if (!cmd.includes(dir)) continue;
+    conmons.push(Number(p));
+    const args = cmd.split('\0');
+    const c = args.indexOf('-c');
+    if (c >= 0 && /^[0-9a-f]{64}$/.test(args[c + 1] ?? '')) ids.add(args[c + 1]);
+  }
+  if (ids.size === 0 && conmons.length === 0) return;
+  const controllers = await fsp.readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+  const groups = (id: string): string[] => [
+    ...controllers.map((c) => `/sys/fs/cgroup/${c}/berth/${id}`),
+    `/sys/fs/cgroup/berth/${id}`,
+  ];
+  for (const id of ids) {
+    await fsp.writeFile(`/sys/fs/cgroup/freezer/berth/${id}/freezer.state`, 'THAWED').catch(() => undefined);
+    for (const g of groups(id)) {
+      const procs = await fsp.readFile(`${g}/cgroup.procs`, 'utf8').catch(() => '');
+      for (const pid of procs.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  for (const pid of conmons) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  for (const id of ids) for (const g of groups(id)) await fsp.rmdir(g).catch(() => undefined);
 }
 
 /** Unmounts anything a failed test left mounted below its temp dir (deepest first). */
