@@ -81,6 +81,18 @@ async function main(): Promise<void> {
         }),
       );
     }
+    // The same with --network none: bare runc sets up no network either, so this is the like-for-like figure.
+    const apiNone: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      apiNone.push(
+        await time(async () => {
+          const c = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true, NetworkMode: 'none' } });
+          const w = d.api('POST', `/containers/${c.json.Id}/wait?condition=removed`);
+          await d.api('POST', `/containers/${c.json.Id}/start`);
+          await w;
+        }),
+      );
+    }
     let docker: number[] | undefined;
     if (spawnSync('docker', ['--version']).status === 0) {
       docker = [];
@@ -109,6 +121,7 @@ async function main(): Promise<void> {
     const floor = median(runc);
     console.log(`start latency, median of ${runs} (baseline: bare runc run = ${fmt(runc)})`);
     console.log(`  berth API  create+start+wait(removed): ${fmt(api)}  ratio ${(median(api) / floor).toFixed(2)}x  adds ${(median(api) - floor).toFixed(1)} ms`);
+    console.log(`  berth API, --network none (like runc): ${fmt(apiNone)}  ratio ${(median(apiNone) / floor).toFixed(2)}x  adds ${(median(apiNone) - floor).toFixed(1)} ms`);
     console.log(`  berth run --rm busybox true:           ${fmt(berth)}  ratio ${(median(berth) / floor).toFixed(2)}x  adds ${(median(berth) - floor).toFixed(1)} ms (node start-up alone: ${fmt(node0)})`);
     if (docker) console.log(`  docker run --rm busybox true (berthd): ${fmt(docker)}  ratio ${(median(docker) / floor).toFixed(2)}x  adds ${(median(docker) - floor).toFixed(1)} ms`);
     else console.log('  docker CLI not on PATH: skipped');
