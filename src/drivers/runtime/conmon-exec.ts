@@ -76,6 +76,7 @@ export async function conmonExec(env: ConmonExecEnv, spec: ExecSpec): Promise<Ex
     childEnv._OCI_ATTACHPIPE = '5';
   }
   const child = spawn(env.conmon, args, {
+    cwd: dir, // not berthd's: conmon writes marker files ("oom") into its working directory
     stdio: spec.attach ? ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],
     env: childEnv,
     detached: true,

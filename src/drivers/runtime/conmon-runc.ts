@@ -118,7 +118,7 @@ export class ConmonRuncRuntime implements ContainerRuntime {
       // TTY: a terminal session can be detached from and attached to again.
       if (!task.stdinOnce || task.tty) args.push('--leave-stdin-open');
     }
-    const pid = await spawnConmon(this.conmon, args);
+    const pid = await spawnConmon(this.conmon, args, bundle);
     return { pid };
   }
 
@@ -315,9 +315,11 @@ async function processAlive(pid: number, start: number): Promise<boolean> {
  * Spawns conmon with the sync pipe on fd 3 and waits for its first message: the
  * container's pid after `runc create`, or -1 and runc's error.
  */
-function spawnConmon(conmon: string, args: string[]): Promise<number> {
+function spawnConmon(conmon: string, args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(conmon, args, {
+      // conmon drops an "oom" marker file into its working directory when the container is OOM-killed.
+      cwd,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,
