@@ -589,19 +589,18 @@ describe('docker CLI against berthd', { skip }, () => {
     await sleep(200);
 
     await d.kill9();
-    let restartedAt = 0;
-    try {
-      // While berthd is down, one container exits with 7.
-      await fsp.writeFile(path.join(trigger, 'end'), '');
-      const deadline = Date.now() + 5000;
-      while ((await leftovers()).conmons.some((l) => l.includes(ender))) {
-        assert.ok(Date.now() < deadline, 'the container did not exit while berthd was down');
-        await sleep(50);
-      }
-    } finally {
-      restartedAt = Date.now();
-      await d.restart();
+    // While berthd is down, one container exits with 7 (its conmon goes with it). berthd
+    // comes back whatever happens, so a failure here does not take the other tests down.
+    await fsp.writeFile(path.join(trigger, 'end'), '');
+    const deadline = Date.now() + 5000;
+    let exited = false;
+    while (!exited && Date.now() < deadline) {
+      exited = !(await leftovers()).conmons.some((l) => l.includes(ender));
+      if (!exited) await sleep(50);
     }
+    const restartedAt = Date.now();
+    await d.restart();
+    assert.ok(exited, 'the container did not exit while berthd was down');
 
     assert.equal(await inspect(logger, '{{.State.Status}}'), 'running');
     assert.equal(await inspect(tty, '{{.State.Status}}'), 'running');
