@@ -4,6 +4,7 @@ import { StatusError, type CliContext } from '../command.js';
 import { headerRow, renderRows, structRow, type TemplateRow } from '../format/formatter.js';
 import { eachName, out } from './common.js';
 import { printInspected } from './inspect.js';
+import { confirmOrCancel } from '../prompt.js';
 
 interface NetworkResource {
   Name: string;
@@ -185,40 +186,8 @@ export async function networkRemoveAction(ctx: CliContext, o: { names: string[];
   });
 }
 
-/** docker's prompt.Confirm: "[y/N] ", yes only for y/Y. */
-async function confirm(ctx: CliContext, message: string): Promise<boolean> {
-  out(ctx, `${message} [y/N] `);
-  const stdin = ctx.streams.in;
-  const line = await new Promise<string>((resolve) => {
-    let buf = '';
-    const onData = (c: Buffer | string): void => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        cleanup();
-        resolve(buf.slice(0, nl));
-      }
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(buf);
-    };
-    const cleanup = (): void => {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.pause();
-    };
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.resume();
-  });
-  return /^\s*[yY]\s*$/.test(line);
-}
-
 export async function networkPruneAction(ctx: CliContext, o: { force: boolean; filters: string[] }): Promise<void> {
-  if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) {
-    throw new StatusError(1, 'network prune has been cancelled');
-  }
+  if (!o.force) await confirmOrCancel(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?');
   const filters = filtersJson(o.filters);
   const report = await ctx.client().json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', { query: filters ? { filters } : {} });
   const deleted = report.NetworksDeleted ?? [];
