@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { InvalidParameterError, errorMessage } from '../../lib/errors.js';
 import { isSha256Digest, parseNormalizedNamed, type NamedRef } from './reference.js';
 import type { ImageConfigBlob } from './image-types.js';
+import { MEDIA } from '../../drivers/registry/manifest.js';
 
 /**
  * Reading image archives: `docker save` tarballs (manifest.json + config + layer tars;
@@ -10,22 +11,8 @@ import type { ImageConfigBlob } from './image-types.js';
  * archive through ArchiveFiles and returns what to import.
  */
 
-export const MT = {
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
-  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-  dockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
-  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-  ociLayerNondist: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
-  ociLayerNondistGzip: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-} as const;
+/** The image media types (one table, the registry driver's). */
+export const MT = MEDIA;
 
 const layerTypes = new Set<string>([
   MT.dockerLayer,
