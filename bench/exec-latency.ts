@@ -7,32 +7,16 @@
  * Measured: the API alone (exec create + hijacked start read to its end + inspect, as a
  * client does), `docker exec NAME true` with the real docker CLI, and `berth exec`.
  */
-import { spawn } from 'node:child_process';
+
 import * as net from 'node:net';
 import { berthBin, startTestDaemon, type TestDaemon } from '../test/helpers/daemon.js';
 import { loadBusybox } from '../test/helpers/busybox.js';
+import { median, time, exec } from './measure.js';
 
 const runs = Number(process.argv[2] ?? 15);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
-async function time(fn: () => Promise<void>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
 
-function exec(cmd: string, args: string[], env?: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-    let err = '';
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
-  });
-}
 
 /** What a client does for `exec NAME true`: create, start hijacked and read to the end, inspect. */
 async function apiExec(d: TestDaemon, container: string): Promise<void> {

@@ -27,13 +27,10 @@ import { IptablesDriver } from '../src/drivers/network/iptables.js';
 import { IptablesFirewall } from '../src/drivers/network/firewall.js';
 import { ShellPool } from '../src/drivers/sys/shell-worker.js';
 import type { ContainerRecord } from '../src/engine/containers/container-record.js';
+import { median } from './measure.js';
 
 const runs = Number(process.argv[2] ?? 50);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function fakeRecord(i: number, ports: boolean): ContainerRecord {
   const id = (i.toString(16).padStart(8, '0') + 'b'.repeat(64)).slice(0, 64);

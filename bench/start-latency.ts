@@ -7,33 +7,17 @@
  * busybox true`, and the same through the real docker CLI against berthd when `docker`
  * is on the PATH. Also: conmon RSS per running container and berthd idle RSS.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestDaemon, berthBin, repoRoot, run } from '../test/helpers/daemon.js';
+import { median, time, exec } from './measure.js';
 
 const runs = Number(process.argv[2] ?? 20);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
-async function time(fn: () => Promise<void>): Promise<number> {
-  const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
 
-function exec(cmd: string, args: string[], env?: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-    let err = '';
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
-  });
-}
 
 async function rssKb(pid: number): Promise<number> {
   const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
