@@ -5,6 +5,7 @@ import { StatusError, type CliContext } from '../command.js';
 import { configPath, convertToHostname, DOCKER_HUB_KEY, encodeAuthHeader, readConfig, removeAuth, resolveAuth, serverKey, storeAuth, writeConfig, type AuthConfig } from '../docker-config.js';
 import { displayJsonMessagesStream } from '../json-progress.js';
 import { err, out } from './common.js';
+import { prompt } from '../prompt.js';
 
 /** A user-typed image reference, split as the docker CLI does before calling the API. */
 export interface ImageRef {
@@ -114,51 +115,6 @@ export async function pushAction(ctx: CliContext, o: { image: string; all: boole
   await displayJsonMessagesStream(res, ctx.streams.out, terminalOf(ctx.streams.out));
 }
 
-/** Reads a line from stdin; with `hidden`, without echo on a terminal. */
-async function prompt(ctx: CliContext, question: string, hidden: boolean): Promise<string> {
-  const stdin = ctx.streams.in;
-  out(ctx, question);
-  const raw = hidden && stdin.isTTY && stdin.setRawMode;
-  if (raw) stdin.setRawMode!(true);
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let buf = '';
-      const onData = (c: Buffer | string): void => {
-        for (const ch of c.toString()) {
-          if (ch === '\u0003') {
-            cleanup();
-            reject(new StatusError(130, ''));
-            return;
-          }
-          if (ch === '\r' || ch === '\n') {
-            cleanup();
-            resolve(buf);
-            return;
-          }
-          if (ch === '\u007f') buf = buf.slice(0, -1);
-          else buf += ch;
-        }
-      };
-      const onEnd = (): void => {
-        cleanup();
-        resolve(buf);
-      };
-      const cleanup = (): void => {
-        stdin.off('data', onData);
-        stdin.off('end', onEnd);
-        stdin.pause();
-      };
-      stdin.on('data', onData);
-      stdin.on('end', onEnd);
-      stdin.resume();
-    });
-  } finally {
-    if (raw) {
-      stdin.setRawMode!(false);
-      out(ctx, '\n');
-    }
-  }
-}
 
 async function readAllStdin(ctx: CliContext): Promise<string> {
   let s = '';
